@@ -1,0 +1,2 @@
+// Placeholder: replaced by the local host.
+return 0;

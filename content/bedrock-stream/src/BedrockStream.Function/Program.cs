@@ -1,0 +1,2 @@
+// Placeholder: replaced by the composition root.
+return 0;
