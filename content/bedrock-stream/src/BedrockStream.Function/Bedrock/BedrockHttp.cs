@@ -1,0 +1,41 @@
+using System.Net;
+
+namespace BedrockStream.Function.Bedrock;
+
+/// <summary>The one <see cref="HttpClient"/> the function uses to talk to Bedrock.</summary>
+public static class BedrockHttp
+{
+    private static readonly Lazy<HttpClient> SharedClient = new(Create);
+
+    /// <summary>
+    /// Shared across invocations of a Lambda execution environment so that warm invocations reuse the
+    /// pooled TLS connection instead of reconnecting.
+    /// </summary>
+    public static HttpClient Shared => SharedClient.Value;
+
+    /// <summary>Creates a client configured for long-lived streaming responses.</summary>
+    public static HttpClient Create()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // Connections are reused; checked for idleness when taken from the pool, which also covers
+            // the time an execution environment spent frozen between invocations.
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            // Re-resolve DNS now and then in long-lived environments.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+        };
+
+        return new HttpClient(handler, disposeHandler: true)
+        {
+            // No overall timeout: a model answer can stream for minutes. The caller's CancellationToken,
+            // bounded by the Lambda deadline, is what stops a call.
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text;
+using BedrockStream.Function.Bedrock;
+using F = BedrockStream.Function.Bedrock.EventStreamFrames;
+
+namespace BedrockStream.Function.Tests.Bedrock;
+
+/// <summary>The I/O-free decoder on its own.</summary>
+public class ConverseStreamDecoderTests
+{
+    [Fact]
+    public void An_event_is_available_as_soon_as_its_last_byte_is_fed_and_not_before()
+    {
+        byte[] frame = F.TextDelta("hé");
+        using var decoder = new ConverseStreamDecoder();
+        for (int i = 0; i < frame.Length - 1; i++)
+        {
+            decoder.Feed([frame[i]], 1);
+            Assert.False(decoder.TryRead(out _));
+        }
+
+        decoder.Feed([frame[^1]], 1);
+        Assert.True(decoder.TryRead(out ModelEvent e));
+        Assert.Equal("hé", Encoding.UTF8.GetString(e.Text.Span));
+        Assert.False(decoder.TryRead(out _));
+    }
+
+    [Fact]
+    public void Only_count_bytes_from_the_start_of_the_buffer_are_used()
+    {
+        // bedrock.md §6.3: ProcessData's third argument is an end index; feeding (buffer, n) must mean "the first n bytes".
+        byte[] frame = F.TextDelta("abc");
+        byte[] buffer = new byte[frame.Length + 64];
+        frame.CopyTo(buffer, 0);
+        Array.Fill(buffer, (byte)0xFF, frame.Length, 64);
+
+        using var decoder = new ConverseStreamDecoder();
+        decoder.Feed(buffer, frame.Length);
+        Assert.True(decoder.TryRead(out ModelEvent e));
+        Assert.Equal("abc", Encoding.UTF8.GetString(e.Text.Span));
+
+        // The 0xFF garbage was not consumed: the next frame decodes cleanly.
+        byte[] stop = F.MessageStop();
+        stop.CopyTo(buffer, 0);
+        decoder.Feed(buffer, stop.Length);
+        Assert.True(decoder.TryRead(out ModelEvent s));
+        Assert.Equal(ModelEventKind.MessageStop, s.Kind);
+    }
+
+    [Fact]
+    public void Several_frames_in_one_read_come_out_one_by_one()
+    {
+        byte[] data = Bytes.Concat(F.TextDelta("a"), F.TextDelta("bb"), F.MessageStop("end_turn"), F.Metadata(1, 2, 3));
+        using var decoder = new ConverseStreamDecoder();
+        decoder.Feed(data, data.Length);
+
+        Assert.True(decoder.TryRead(out ModelEvent a));
+        Assert.Equal("a", Encoding.UTF8.GetString(a.Text.Span));
+        Assert.True(decoder.TryRead(out ModelEvent b));
+        Assert.Equal("bb", Encoding.UTF8.GetString(b.Text.Span));
+        Assert.True(decoder.TryRead(out ModelEvent stop));
+        Assert.Equal("end_turn", stop.StopReason);
+        Assert.True(decoder.TryRead(out ModelEvent meta));
+        Assert.Equal(new TokenUsage(1, 2), meta.Usage);
+        Assert.Equal(3, meta.LatencyMs);
+        Assert.False(decoder.TryRead(out _));
+        decoder.Complete();
+    }
+
+    [Fact]
+    public void Long_text_grows_the_reused_buffer()
+    {
+        string text = string.Concat(Enumerable.Repeat("ab€🙂", 2000));
+        byte[] data = F.TextDelta(text);
+        using var decoder = new ConverseStreamDecoder();
+        decoder.Feed(data, data.Length);
+        Assert.True(decoder.TryRead(out ModelEvent e));
+        Assert.Equal(text, Encoding.UTF8.GetString(e.Text.Span));
+    }
+
+    [Fact]
+    public void Complete_without_message_stop_throws_truncated_and_with_it_does_not()
+    {
+        using var decoder = new ConverseStreamDecoder();
+        Assert.Equal(ModelErrorCodes.StreamTruncated, Assert.Throws<ModelException>(decoder.Complete).ErrorCode);
+
+        byte[] stop = F.MessageStop();
+        decoder.Feed(stop, stop.Length);
+        Assert.True(decoder.TryRead(out _));
+        Assert.True(decoder.MessageStopped);
+        decoder.Complete();
+    }
+
+    [Fact]
+    public void Frame_without_message_type_is_malformed()
+    {
+        byte[] frame = F.Frame("{}", (":event-type", "contentBlockDelta"));
+        using var decoder = new ConverseStreamDecoder();
+        decoder.Feed(frame, frame.Length);
+        Assert.Equal(ModelErrorCodes.MalformedStream, Assert.Throws<ModelException>(() => decoder.TryRead(out _)).ErrorCode);
+    }
+
+    [Fact]
+    public void Exception_frame_with_capital_Message_field_is_read()
+    {
+        byte[] frame = F.Exception("throttlingException", """{"Message":"Slow down"}""");
+        using var decoder = new ConverseStreamDecoder();
+        decoder.Feed(frame, frame.Length);
+        ModelException ex = Assert.Throws<ModelException>(() => decoder.TryRead(out _));
+        Assert.Equal("ThrottlingException", ex.ErrorCode);
+        Assert.Equal("Slow down", ex.Message);
+    }
+
+    [Fact]
+    public void Frames_match_the_reference_vector_layout()
+    {
+        // bedrock.md §2: the synthetic messageStart frame with these headers is 0x88 bytes, headers 0x52, prelude CRC 61d114e2.
+        byte[] frame = F.Frame("""{"p":"abcdefghijk","role":"assistant"}""", (":event-type", "messageStart"), (":content-type", "application/json"), (":message-type", "event"));
+        Assert.Equal("000000880000005261D114E2", Convert.ToHexString(frame, 0, 12));
+        Assert.Equal("B7F56AC9", Convert.ToHexString(frame, frame.Length - 4, 4));
+    }
+}

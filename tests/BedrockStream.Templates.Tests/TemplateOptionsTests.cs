@@ -1,0 +1,177 @@
+using BedrockStream.Templates.Tests.Infrastructure;
+
+namespace BedrockStream.Templates.Tests;
+
+/// <summary>The options of <c>dotnet new bedrock-stream</c>: help, defaults, and values the CLI must refuse.</summary>
+public class TemplateOptionsTests
+{
+    public static TheoryData<string, string> Options => new()
+    {
+        { "-f, --framework", "target framework" },
+        { "-m, --model", "Bedrock model" },
+        { "--model-id", "Overrides --model" },
+        { "--region", "AWS Region" },
+        { "--memory", "128-10240" },
+        { "--timeout", "1-900" },
+        { "--auth", "AWS_IAM" },
+        { "--package-type", "container image" },
+        { "--architecture", "processor architecture" },
+        { "--aot", "Native AOT" },
+        { "--format", "Server-Sent Events" },
+        { "--sdk", "AWSSDK.Core only" },
+        { "--cors-origin", "CORS origin" },
+        { "--max-tokens", "1-65536" },
+        { "--tests", "test project" },
+        { "--ci", "Continuous integration" },
+        { "--skip-restore", "Skip the automatic restore" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Options))]
+    public async Task Help_lists_every_option_with_its_description(string option, string descriptionFragment)
+    {
+        var pack = await TemplatePackage.Shared;
+        var help = (await pack.NewAsync(pack.WorkRoot, "-h")).EnsureSuccess().StdOut;
+
+        var at = help.IndexOf("  " + option + " ", StringComparison.Ordinal);
+        Assert.True(at >= 0, $"{option} is missing from -h:\n{help}");
+        var next = help.IndexOf("\n  -", at + option.Length, StringComparison.Ordinal);
+        var entry = help[at..(next < 0 ? help.Length : next)];
+        Assert.Contains(descriptionFragment, Unwrap(entry), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Help_hides_the_internal_range_guards()
+    {
+        var pack = await TemplatePackage.Shared;
+        var help = (await pack.NewAsync(pack.WorkRoot, "-h")).EnsureSuccess().StdOut;
+        Assert.DoesNotContain("must-be-between", help);
+    }
+
+    [Theory]
+    [InlineData("--memory", "127", "128", "10240")]
+    [InlineData("--memory", "10241", "128", "10240")]
+    [InlineData("--timeout", "0", "1", "900")]
+    [InlineData("--timeout", "901", "1", "900")]
+    [InlineData("--max-tokens", "0", "1", "65536")]
+    [InlineData("--max-tokens", "65537", "1", "65536")]
+    public async Task Out_of_range_numbers_are_refused_with_the_range_and_nothing_is_written(string option, string value, string low, string high)
+    {
+        var pack = await TemplatePackage.Shared;
+        var folder = pack.NewFolder("refused");
+        var output = Path.Combine(folder, "Demo");
+
+        var result = await pack.NewAsync(folder, "-n", "Demo", "-o", output, option, value);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"{option}-must-be-between-{low}-and-{high}", result.Output);
+        AssertNothingWritten(output);
+    }
+
+    [Theory]
+    [InlineData("--auth", "PUBLIC", "AWS_IAM")]
+    [InlineData("--model", "gpt-4", "us.amazon.nova-2-lite-v1:0")]
+    [InlineData("--package-type", "lambda", "zip")]
+    [InlineData("--architecture", "x64", "arm64")]
+    [InlineData("--format", "json", "sse")]
+    [InlineData("--sdk", "v3", "core")]
+    [InlineData("--framework", "net7.0", "net8.0")]
+    [InlineData("--ci", "gitlab", "github")]
+    [InlineData("--aot", "maybe", "not a valid option")]
+    [InlineData("--memory", "lots", "memory")]
+    public async Task Unknown_values_are_refused_with_the_allowed_values_and_nothing_is_written(string option, string value, string allowed)
+    {
+        var pack = await TemplatePackage.Shared;
+        var folder = pack.NewFolder("refused");
+        var output = Path.Combine(folder, "Demo");
+
+        var result = await pack.NewAsync(folder, "-n", "Demo", "-o", output, option, value);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(value, result.Output);
+        Assert.Contains(allowed, result.Output, StringComparison.OrdinalIgnoreCase);
+        AssertNothingWritten(output);
+    }
+
+    [Fact]
+    public async Task Default_project_has_the_documented_layout()
+    {
+        var pack = await TemplatePackage.Shared;
+        var project = new GeneratedProject(await pack.CreateAsync("Demo"), "Demo");
+
+        var files = project.Files();
+        string[] expected =
+        [
+            ".dockerignore", ".gitignore", ".github/workflows/ci.yml", "Demo.slnx", "Dockerfile", "README.md",
+            "samconfig.toml", "template.yaml",
+            "src/Demo/Demo.csproj", "src/Demo/Program.cs", "src/Demo/StreamingHandler.cs",
+            "tests/Demo.Tests/Demo.Tests.csproj", "local/Demo.Local/Demo.Local.csproj",
+        ];
+        foreach (var file in expected)
+            Assert.Contains(file, files);
+        Assert.Contains(files, f => f.StartsWith("src/Demo/Runtime/", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.StartsWith("src/Demo/Bedrock/", StringComparison.Ordinal));
+        Assert.DoesNotContain("Makefile", files);
+        Assert.DoesNotContain(files, f => f.Contains("BedrockStream.Function", StringComparison.Ordinal) || f.Contains(".template.config", StringComparison.Ordinal));
+        Assert.DoesNotContain("BedrockStream.Function", project.Read("src/Demo/Program.cs"));
+    }
+
+    [Fact]
+    public async Task Name_sets_files_namespaces_and_the_stack_name()
+    {
+        var pack = await TemplatePackage.Shared;
+        var project = new GeneratedProject(await pack.CreateAsync("Acme.Chat_Api"), "Acme.Chat_Api");
+
+        Assert.True(project.Exists("src/Acme.Chat_Api/Acme.Chat_Api.csproj"));
+        Assert.Contains("namespace Acme.Chat_Api", project.Read("src/Acme.Chat_Api/StreamingHandler.cs"));
+        Assert.Contains("stack_name = \"acme-chat-api\"", project.Read("samconfig.toml"));
+        Assert.Contains("Acme.Chat_Api", project.Read("template.yaml"));
+    }
+
+    [Fact]
+    public async Task Restore_runs_after_creation_unless_skip_restore()
+    {
+        var pack = await TemplatePackage.Shared;
+        var folder = pack.NewFolder("dry-run");
+
+        var withRestore = (await pack.NewAsync(folder, "-n", "Demo", "--dry-run")).EnsureSuccess().Output;
+        var withoutRestore = (await pack.NewAsync(folder, "-n", "Demo", "--dry-run", "--skip-restore")).EnsureSuccess().Output;
+
+        Assert.Contains("Restore NuGet packages", withRestore);
+        Assert.DoesNotContain("Restore NuGet packages", withoutRestore);
+    }
+
+    [Fact]
+    public async Task Without_tests_and_ci_the_project_has_neither()
+    {
+        var pack = await TemplatePackage.Shared;
+        var project = new GeneratedProject(await pack.CreateAsync("Lean", "--tests", "false", "--ci", "none"), "Lean");
+
+        Assert.False(project.Exists("tests"));
+        Assert.False(project.Exists(".github"));
+        Assert.DoesNotContain("Tests", project.Read("Lean.slnx"));
+        Assert.True(project.Exists("local/Lean.Local/Lean.Local.csproj"));
+    }
+
+    [Fact]
+    public async Task Visual_Studio_sees_every_option()
+    {
+        var config = Path.Combine(RepoPaths.TemplateSource, ".template.config");
+        var template = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(config, "template.json")))!;
+        var ide = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(config, "ide.host.json")))!;
+
+        Assert.Equal("project", (string?)template["tags"]!["type"]);
+        Assert.True((bool?)ide["defaultSymbolVisibility"]);
+        Assert.True(File.Exists(Path.Combine(config, (string)ide["icon"]!)));
+        var hidden = ide["symbolInfo"]!.AsArray().Where(s => (bool?)s!["isVisible"] == false).Select(s => (string)s!["id"]!).ToList();
+        Assert.All(hidden, id => Assert.EndsWith("OutOfRange", id));
+        var parameters = template["symbols"]!.AsObject().Where(s => (string?)s.Value!["type"] == "parameter").ToList();
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["description"]), p.Key + " has no description"));
+        Assert.All(parameters.Where(p => !hidden.Contains(p.Key)), p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["displayName"]), p.Key + " has no displayName"));
+    }
+
+    private static void AssertNothingWritten(string output) =>
+        Assert.True(!Directory.Exists(output) || !Directory.EnumerateFileSystemEntries(output).Any(), $"files were written to {output}");
+
+    private static string Unwrap(string text) => string.Join(' ', text.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries));
+}
