@@ -1,0 +1,118 @@
+using BedrockStream.Templates.Tests.Infrastructure;
+
+namespace BedrockStream.Templates.Tests;
+
+/// <summary>
+/// Generated projects, built and run: for a matrix in which every value of the build-shaping options
+/// appears, instantiate, build, run the generated tests, publish the function exactly as its
+/// Dockerfile/Makefile does, and smoke-run the published binary through the project's local host.
+/// </summary>
+[Collection(BuildCollection.Name)]
+public class GeneratedProjectTests
+{
+    public sealed record Variant(string Name, string Framework, bool RunTests, bool RunPublished, string[] Options)
+    {
+        public override string ToString() => Name;
+    }
+
+    public static TheoryData<Variant> Variants => new()
+    {
+        // image + Native AOT + SSE + net10.0: the default.
+        new Variant("AotImageSse", "net10.0", RunTests: true, RunPublished: true, []),
+        // zip + ReadyToRun + text + net8.0.
+        new Variant("R2rZipText8", "net8.0", RunTests: true, RunPublished: true,
+            ["--package-type", "zip", "--aot", "false", "--format", "text", "-f", "net8.0"]),
+        // zip + Native AOT + SSE + net8.0, without tests or CI.
+        new Variant("AotZipSse8", "net8.0", RunTests: false, RunPublished: true,
+            ["--package-type", "zip", "-f", "net8.0", "--tests", "false", "--ci", "none"]),
+        // arm64 ReadyToRun: published here, run only on arm64 (PRODUCT §8: no cross linker for arm64 AOT).
+        new Variant("Arm64R2r", "net10.0", RunTests: false, RunPublished: false,
+            ["--architecture", "arm64", "--aot", "false", "--tests", "false"]),
+        // every other option at a non-default value: builds.
+        new Variant("AllOptions", "net10.0", RunTests: false, RunPublished: false,
+            ["--auth", "NONE", "--cors-origin", "*", "--model-id", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6",
+             "--memory", "256", "--timeout", "60", "--max-tokens", "4000", "--region", "eu-central-1", "--format", "text", "--tests", "false", "--ci", "none"]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public async Task Variant_builds_tests_publishes_and_streams(Variant variant)
+    {
+        var pack = await TemplatePackage.Shared;
+        var project = new GeneratedProject(await pack.CreateAsync(variant.Name, variant.Options), variant.Name);
+        var env = Environment(variant.Framework);
+
+        (await Dotnet.RunAsync(["build", variant.Name + ".slnx"], project.Directory, TimeSpan.FromMinutes(6), env)).EnsureSuccess();
+
+        if (variant.RunTests)
+        {
+            var test = (await Dotnet.RunAsync(["test", variant.Name + ".slnx", "--no-build"], project.Directory, TimeSpan.FromMinutes(6), env)).EnsureSuccess();
+            Assert.Matches(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+[1-9]", test.StdOut);
+        }
+
+        // The publish command of the Dockerfile (image) or Makefile (zip), verbatim, with our own output folder.
+        var recipe = project.Exists("Makefile") ? "Makefile" : "Dockerfile";
+        var publishDir = Path.Combine(project.Directory, "publish");
+        var arguments = project.PublishArguments(recipe).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var publish = (await Dotnet.RunAsync(["publish", .. arguments, "-o", publishDir], project.Directory, TimeSpan.FromMinutes(8), env)).EnsureSuccess();
+        Assert.DoesNotMatch(@"warning (IL|NETSDK)\d+", publish.Output);
+        var bootstrap = Path.Combine(publishDir, "bootstrap");
+        Assert.True(File.Exists(bootstrap), "the publish output has no bootstrap executable");
+        Assert.True(OperatingSystem.IsWindows() || (File.GetUnixFileMode(bootstrap) & UnixFileMode.UserExecute) != 0, "bootstrap is not executable");
+        Assert.Equal(variant.Options.Contains("arm64") ? ElfMachine.Aarch64 : ElfMachine.X86_64, ElfMachine.Of(bootstrap));
+
+        if (variant.RunPublished)
+            await SmokeRunAsync(project, variant, bootstrap, env);
+    }
+
+    private static async Task SmokeRunAsync(GeneratedProject project, Variant variant, string bootstrap, IReadOnlyDictionary<string, string?> env)
+    {
+        const int tokenRate = 25;
+        var sse = !variant.Options.Contains("text");
+        await using var host = await LocalHostProcess.StartAsync(project, variant.Framework,
+            ["--token-rate", tokenRate.ToString(), "--function-command", bootstrap], env);
+
+        var response = await StreamingProbe.PostAsync(host.FunctionUrl, "Tell me a story about a lighthouse keeper and a cat", TimeSpan.FromSeconds(60));
+
+        Assert.True(response.Status == 200, $"status {response.Status}: {response.Body}\n{host.Output}");
+        Assert.StartsWith(sse ? "text/event-stream" : "text/plain", response.ContentType);
+        if (sse)
+        {
+            Assert.StartsWith("data: {\"text\":", response.Body);
+            Assert.Contains("event: done", response.Body);
+        }
+        Assert.DoesNotContain("\0", response.Body);
+        // Incremental arrival: the answer comes in many reads spread over the model's pacing,
+        // not in one piece at the end.
+        Assert.True(response.Reads.Count >= 8, $"only {response.Reads.Count} reads: {response.Body}");
+        var paced = TimeSpan.FromSeconds((response.Reads.Count - 2) / (double)tokenRate);
+        Assert.True(response.Spread >= paced * 0.5, $"reads spread over {response.Spread}, expected about {paced}");
+    }
+
+    private static Dictionary<string, string?> Environment(string framework) => framework == "net8.0"
+        // Only the .NET 10 runtime may be installed; the net8.0 projects' test and host processes roll forward to it.
+        ? new() { ["DOTNET_ROLL_FORWARD"] = "Major" }
+        : new();
+}
+
+[CollectionDefinition(Name)]
+public sealed class BuildCollection
+{
+    public const string Name = "builds";
+}
+
+/// <summary>The machine an ELF executable is built for (e_machine).</summary>
+public static class ElfMachine
+{
+    public const int X86_64 = 62;
+    public const int Aarch64 = 183;
+
+    public static int Of(string path)
+    {
+        var header = new byte[20];
+        using (var file = File.OpenRead(path))
+            file.ReadExactly(header);
+        Assert.True(header[0] == 0x7f && header[1] == 'E' && header[2] == 'L' && header[3] == 'F', path + " is not an ELF executable");
+        return BitConverter.ToUInt16(header, 18);
+    }
+}

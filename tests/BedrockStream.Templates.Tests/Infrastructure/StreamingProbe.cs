@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace BedrockStream.Templates.Tests.Infrastructure;
+
+/// <summary>What an HTTP client saw of a streamed response, read by read, with arrival times.</summary>
+public sealed record StreamedResponse(int Status, string? ContentType, IReadOnlyList<(TimeSpan At, string Text)> Reads)
+{
+    public string Body => string.Concat(Reads.Select(r => r.Text));
+
+    /// <summary>Time between the first and the last read that carried bytes.</summary>
+    public TimeSpan Spread => Reads.Count < 2 ? TimeSpan.Zero : Reads[^1].At - Reads[0].At;
+}
+
+/// <summary>Posts a prompt and records how the answer arrives.</summary>
+public static class StreamingProbe
+{
+    public static async Task<StreamedResponse> PostAsync(Uri url, string prompt, TimeSpan timeout)
+    {
+        using var client = new HttpClient { Timeout = timeout };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent($$"""{"prompt":"{{prompt}}"}""", Encoding.UTF8, "application/json"),
+        };
+        var clock = Stopwatch.StartNew();
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var reads = new List<(TimeSpan, string)>();
+        var decoder = Encoding.UTF8.GetDecoder();
+        var buffer = new byte[16384];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            var count = decoder.GetChars(buffer, 0, read, chars, 0);
+            reads.Add((clock.Elapsed, new string(chars, 0, count)));
+        }
+        MediaTypeHeaderValue? type = response.Content.Headers.ContentType;
+        return new StreamedResponse((int)response.StatusCode, type?.ToString(), reads);
+    }
+}
