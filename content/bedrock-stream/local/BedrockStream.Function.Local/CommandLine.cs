@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+
+namespace BedrockStream.Function.Local;
+
+/// <summary>The host's command line: <c>dotnet run --project local/BedrockStream.Function.Local -- [options]</c>.</summary>
+internal static class CommandLine
+{
+    // The template engine rewrites the number after "--function-timeout " to the template's --timeout,
+    // so the host's default deadline matches the deployed function's Timeout.
+    private const string TemplateTimeout = "--function-timeout 900";
+
+    public const string Usage = """
+        Local streaming host: Lambda Runtime API emulator + Function URL front + fake Bedrock model + chat page.
+
+        Options:
+          --port <n>                 Function URL front port (default 5050; 0 = any free port)
+          --fake-model               use the built-in fake Bedrock model (default when no AWS credentials are found)
+          --bedrock                  call the real Amazon Bedrock with your AWS credentials
+          --token-rate <n>           tokens per second of the fake model (default 30; 0 = as fast as possible)
+          --function-timeout <s>     the function's timeout in seconds (default: $TIMEOUT, else the template's)
+          --function-command "<cmd>" how to start the function (default: dotnet <src build output>/bootstrap.dll;
+                                     for a Native AOT publish: the path of the bootstrap binary)
+          --env KEY=VALUE            environment variable for the function (repeatable), e.g. --env RESPONSE_FORMAT=text
+          --runtime-api-port <n>     Runtime API emulator port (default 0 = any free port)
+          --fake-model-port <n>      fake model port (default 0 = any free port)
+          -h, --help                 this text
+        """;
+
+    public static LocalHostOptions Parse(string[] args, out bool help)
+    {
+        help = false;
+        var options = new LocalHostOptions
+        {
+            Port = 5050,
+            ModelMode = ModelMode.Auto,
+            FunctionTimeout = TimeSpan.FromSeconds(DefaultTimeoutSeconds()),
+        };
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "-h" or "--help" or "-?": help = true; break;
+                case "--port": options.Port = Port(Value()); break;
+                case "--runtime-api-port": options.RuntimeApiPort = Port(Value()); break;
+                case "--fake-model-port": options.FakeModelPort = Port(Value()); break;
+                case "--fake-model": options.ModelMode = ModelMode.Fake; break;
+                case "--bedrock": options.ModelMode = ModelMode.Bedrock; break;
+                case "--token-rate": options.TokenRate = Number(Value(), "--token-rate", 0, 1_000_000); break;
+                case "--function-timeout": options.FunctionTimeout = TimeSpan.FromSeconds(Number(Value(), "--function-timeout", 1, 900)); break;
+                case "--function-command": options.FunctionCommand = Value(); break;
+                case "--env":
+                    var pair = Value();
+                    var eq = pair.IndexOf('=');
+                    if (eq <= 0) throw new ArgumentException($"--env wants KEY=VALUE, got '{pair}'.");
+                    options.Environment[pair[..eq]] = pair[(eq + 1)..];
+                    break;
+                default: throw new ArgumentException($"Unknown option '{args[i]}'. Try --help.");
+            }
+        }
+        return options;
+    }
+
+    private static double DefaultTimeoutSeconds()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("TIMEOUT");
+        if (double.TryParse(fromEnv, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0) return s;
+        return double.Parse(TemplateTimeout.Split(' ')[1], CultureInfo.InvariantCulture);
+    }
+
+    private static int Port(string text) => (int)Number(text, "port", 0, 65535);
+
+    private static double Number(string text, string name, double min, double max) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ArgumentException($"{name} must be a number between {min} and {max}, got '{text}'.");
+
+    /// <summary>Splits a command line into program and arguments (double quotes group, backslash escapes a quote).</summary>
+    public static (string FileName, IReadOnlyList<string> Arguments) SplitCommand(string command)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        bool inQuotes = false, any = false;
+        for (var i = 0; i < command.Length; i++)
+        {
+            var c = command[i];
+            if (c == '\\' && i + 1 < command.Length && command[i + 1] == '"') { current.Append('"'); i++; any = true; }
+            else if (c == '"') { inQuotes = !inQuotes; any = true; }
+            else if (char.IsWhiteSpace(c) && !inQuotes)
+            {
+                if (any) parts.Add(current.ToString());
+                current.Clear();
+                any = false;
+            }
+            else { current.Append(c); any = true; }
+        }
+        if (any) parts.Add(current.ToString());
+        if (parts.Count == 0) throw new ArgumentException("The function command is empty.");
+        // A bare path to a .dll runs with dotnet.
+        if (parts[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            parts.Insert(0, FunctionLocator.DotnetHost().Trim('"'));
+        return (parts[0], parts.Skip(1).ToList());
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Amazon.Runtime.EventStreams;
+
+namespace BedrockStream.Function.Local;
+
+/// <summary>
+/// ConverseStream frames in the AWS event-stream binary format (bedrock.md §2), built by AWSSDK.Core's own
+/// encoder so the CRCs and header encoding are the real thing. Payloads follow §1.4, including the random
+/// <c>"p"</c> padding field real Bedrock adds to every event.
+/// </summary>
+public static class EventStreamFrames
+{
+    private static readonly JsonWriterOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static byte[] MessageStart() => Event("messageStart", w => w.WriteString("role", "assistant"));
+
+    public static byte[] ContentBlockDelta(string text) => Event("contentBlockDelta", w =>
+    {
+        w.WriteNumber("contentBlockIndex", 0);
+        w.WriteStartObject("delta");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+    });
+
+    public static byte[] ContentBlockStop() => Event("contentBlockStop", w => w.WriteNumber("contentBlockIndex", 0));
+
+    public static byte[] MessageStop(string stopReason) => Event("messageStop", w => w.WriteString("stopReason", stopReason));
+
+    public static byte[] Metadata(int inputTokens, int outputTokens, long latencyMs) => Event("metadata", w =>
+    {
+        w.WriteStartObject("metrics");
+        w.WriteNumber("latencyMs", latencyMs);
+        w.WriteEndObject();
+        w.WriteStartObject("usage");
+        w.WriteNumber("inputTokens", inputTokens);
+        w.WriteNumber("outputTokens", outputTokens);
+        w.WriteNumber("totalTokens", inputTokens + outputTokens);
+        w.WriteEndObject();
+    });
+
+    /// <summary>An exception frame (§1.6): <c>:message-type exception</c>, <c>:exception-type</c>, payload <c>{"message"}</c>.</summary>
+    public static byte[] Exception(string exceptionType, string message, int? originalStatusCode = null)
+    {
+        var payload = JsonPayload(w =>
+        {
+            w.WriteString("message", message);
+            if (originalStatusCode is { } code)
+            {
+                w.WriteNumber("originalStatusCode", code);
+                w.WriteString("originalMessage", "The model stream failed.");
+            }
+        }, padding: false);
+        return Frame(payload, (":exception-type", exceptionType), (":content-type", "application/json"), (":message-type", "exception"));
+    }
+
+    /// <summary>The frame with its last byte (part of the message CRC) flipped.</summary>
+    public static byte[] WithBadCrc(byte[] frame)
+    {
+        var copy = (byte[])frame.Clone();
+        copy[^1] ^= 0xFF;
+        return copy;
+    }
+
+    private static byte[] Event(string eventType, Action<Utf8JsonWriter> fields) =>
+        Frame(JsonPayload(fields, padding: true), (":event-type", eventType), (":content-type", "application/json"), (":message-type", "event"));
+
+    private static byte[] JsonPayload(Action<Utf8JsonWriter> fields, bool padding)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, Json))
+        {
+            w.WriteStartObject();
+            fields(w);
+            if (padding) w.WriteString("p", Padding());
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
+
+    private static byte[] Frame(byte[] payload, params (string Name, string Value)[] headers)
+    {
+        var list = new List<IEventStreamHeader>(headers.Length);
+        foreach (var (name, value) in headers)
+        {
+            var header = new EventStreamHeader(name);
+            header.SetString(value);
+            list.Add(header);
+        }
+        return new EventStreamMessage(list, payload).ToByteArray();
+    }
+
+    /// <summary>Random-length letters: Bedrock's side-channel padding (bedrock.md §1.4).</summary>
+    private static string Padding()
+    {
+        const string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        var chars = new char[Random.Shared.Next(1, 40)];
+        for (var i = 0; i < chars.Length; i++) chars[i] = letters[Random.Shared.Next(letters.Length)];
+        return new string(chars);
+    }
+}

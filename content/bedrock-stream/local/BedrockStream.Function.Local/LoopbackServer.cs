@@ -1,0 +1,50 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace BedrockStream.Function.Local;
+
+/// <summary>Thrown when a port the host needs is already taken.</summary>
+public sealed class PortInUseException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// A Kestrel server bound to 127.0.0.1 only: the host emulates AWS endpoints with fake credentials and
+/// must never be reachable from the network.
+/// </summary>
+internal static class LoopbackServer
+{
+    public static async Task<(WebApplication App, int Port)> StartAsync(string role, int port, Action<WebApplication> map, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(LoopbackServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        // A stuck request must not hold Ctrl+C (or a test's DisposeAsync) for the default 30 s.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        builder.WebHost.UseKestrel(o =>
+        {
+            o.Listen(IPAddress.Loopback, port);
+            o.AddServerHeader = false;
+            // A streamed response may be silent for a long time (waiting for the model): Kestrel's
+            // minimum data rates would cut it, and the function timeout bounds every wait anyway.
+            o.Limits.MinRequestBodyDataRate = null;
+            o.Limits.MinResponseDataRate = null;
+            o.Limits.MaxRequestBodySize = null;
+        });
+        var app = builder.Build();
+        map(app);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            await app.DisposeAsync();
+            throw new PortInUseException($"The {role} could not listen on 127.0.0.1:{port}: {ex.Message} (choose another port, or 0 for any free one).", ex);
+        }
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address).Port);
+    }
+}

@@ -1,0 +1,23 @@
+namespace BedrockStream.Function.Local;
+
+/// <summary>Header names of the Lambda Runtime API (lambda-streaming.md §1, §2).</summary>
+internal static class RuntimeApiHeaders
+{
+    public const string RequestId = "Lambda-Runtime-Aws-Request-Id";
+    public const string DeadlineMs = "Lambda-Runtime-Deadline-Ms";
+    public const string InvokedFunctionArn = "Lambda-Runtime-Invoked-Function-Arn";
+    public const string TraceId = "Lambda-Runtime-Trace-Id";
+    public const string ResponseMode = "Lambda-Runtime-Function-Response-Mode";
+    public const string StreamingResponseMode = "streaming";
+    public const string ErrorType = "Lambda-Runtime-Function-Error-Type";
+    public const string ErrorTypeTrailer = "Lambda-Runtime-Function-Error-Type";
+    public const string ErrorBodyTrailer = "Lambda-Runtime-Function-Error-Body";
+}
+
+/// <summary>The bodies a real Function URL answers with when the function itself could not (lambda-streaming.md §2, §3).</summary>
+internal static class FunctionUrlErrors
+{
+    public const string InternalServerError = "{\"Message\":\"Internal Server Error\"}";
+    public const string Timeout = "{\"Message\":\"Endpoint request timed out\"}";
+    public const string TooLarge = "{\"Message\":\"Request must be smaller than 6291456 bytes for the InvokeFunction operation\"}";
+}

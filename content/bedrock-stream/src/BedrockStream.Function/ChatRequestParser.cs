@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace BedrockStream.Function;
+
+/// <summary>
+/// Turns a Function URL event into a <see cref="ChatRequest"/>, or into the client error to answer with.
+/// POST with a JSON body (<c>application/json</c>, or no Content-Type and a body starting with <c>{</c>)
+/// or a <c>text/plain</c> body (the prompt); GET with <c>?prompt=</c>. Any other method is 405.
+/// </summary>
+public sealed class ChatRequestParser(FunctionSettings settings)
+{
+    /// <summary>Parses <paramref name="payload"/>, the event JSON of one invocation.</summary>
+    public bool TryParse(
+        ReadOnlySpan<byte> payload,
+        [NotNullWhen(true)] out ChatRequest? request,
+        [NotNullWhen(false)] out HttpError? error)
+    {
+        request = null;
+        FunctionUrlRequest? httpRequest;
+        try
+        {
+            httpRequest = JsonSerializer.Deserialize(payload, RequestJsonContext.Default.FunctionUrlRequest);
+        }
+        catch (JsonException)
+        {
+            httpRequest = null;
+        }
+
+        error = httpRequest?.Method switch
+        {
+            null => HttpError.InvalidRequest("The event is not a Function URL request (payload format 2.0)."),
+            "GET" => FromQuery(httpRequest, out request),
+            "POST" => FromBody(httpRequest, out request),
+            var method => HttpError.MethodNotAllowed(method),
+        };
+        return error is null;
+    }
+
+    private HttpError? FromQuery(FunctionUrlRequest httpRequest, out ChatRequest? request)
+    {
+        request = null;
+        var prompt = QueryValue(httpRequest, "prompt");
+        if (prompt is null)
+            return HttpError.InvalidRequest("A GET request needs the prompt in the query: ?prompt=...");
+        if (Encoding.UTF8.GetByteCount(prompt) > settings.MaxRequestBytes)
+            return HttpError.PayloadTooLarge(settings.MaxRequestBytes);
+        return Build(prompt, null, null, null, null, out request);
+    }
+
+    private HttpError? FromBody(FunctionUrlRequest httpRequest, out ChatRequest? request)
+    {
+        request = null;
+        var body = httpRequest.Body;
+        if (string.IsNullOrEmpty(body))
+            return HttpError.InvalidRequest("The request body is empty: send {\"prompt\":\"...\"} or a text/plain prompt.");
+
+        // The limit applies to the decoded body; check it before allocating anything.
+        int size = httpRequest.IsBase64Encoded ? Base64DecodedLength(body) : Encoding.UTF8.GetByteCount(body);
+        if (size > settings.MaxRequestBytes)
+            return HttpError.PayloadTooLarge(settings.MaxRequestBytes);
+
+        byte[] rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        try
+        {
+            int length;
+            if (!httpRequest.IsBase64Encoded)
+                length = Encoding.UTF8.GetBytes(body, rented);
+            else if (!Convert.TryFromBase64String(body, rented.AsSpan(0, size), out length))
+                return HttpError.InvalidRequest("The request body is not valid base64.");
+
+            var bytes = rented.AsSpan(0, length);
+            if (!Utf8.IsValid(bytes))
+                return HttpError.InvalidRequest("The request body is not valid UTF-8.");
+
+            var mediaType = MediaType(httpRequest.Header("content-type"));
+            if (mediaType == "text/plain")
+                return Build(Encoding.UTF8.GetString(bytes), null, null, null, null, out request);
+
+            bool isJsonType = mediaType.Length == 0 || mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
+            bool looksLikeObject = bytes.TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
+            if (!isJsonType && !looksLikeObject)
+                return HttpError.UnsupportedMediaType(mediaType);
+            if (!looksLikeObject)
+                return HttpError.InvalidRequest("The request body must be a JSON object: {\"prompt\":\"...\"}.");
+
+            ChatRequestBody? json;
+            try
+            {
+                json = JsonSerializer.Deserialize(bytes, RequestJsonContext.Default.ChatRequestBody);
+            }
+            catch (JsonException e)
+            {
+                return HttpError.InvalidRequest(e.Path is null or "$"
+                    ? "The request body is not valid JSON."
+                    : $"The request body is not valid: {e.Path} is malformed or has the wrong type.");
+            }
+            return Build(json!.Prompt, json.Messages, json.System, json.MaxTokens, json.Temperature, out request);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private HttpError? Build(string? prompt, List<ChatRequestMessage?>? messages, string? system, int? maxTokens, double? temperature, out ChatRequest? request)
+    {
+        request = null;
+        var turns = new List<ChatMessage>((messages?.Count ?? 0) + 1);
+        for (int i = 0; i < (messages?.Count ?? 0); i++)
+        {
+            var message = messages![i];
+            if (message is null)
+                return HttpError.InvalidRequest($"messages[{i}] must be an object {{\"role\",\"content\"}}.");
+            if (message.Role is not ("user" or "assistant"))
+                return HttpError.InvalidRequest($"messages[{i}].role must be \"user\" or \"assistant\".");
+            if (string.IsNullOrWhiteSpace(message.Content))
+                return HttpError.InvalidRequest($"messages[{i}].content must be a non-empty string.");
+            turns.Add(new ChatMessage(message.Role, message.Content));
+        }
+
+        if (prompt is not null)
+        {
+            if (string.IsNullOrWhiteSpace(prompt))
+                return HttpError.InvalidRequest("The prompt is empty.");
+            turns.Add(new ChatMessage("user", prompt));
+        }
+
+        if (turns.Count == 0)
+            return HttpError.InvalidRequest("A prompt is required: {\"prompt\":\"...\"} or messages ending with a user turn.");
+        if (turns[^1].Role != "user")
+            return HttpError.InvalidRequest("The conversation must end with a user turn.");
+        if (maxTokens is { } n && (n < 1 || n > settings.MaxTokens))
+            return HttpError.InvalidRequest($"maxTokens must be from 1 to {settings.MaxTokens}.");
+        if (temperature is { } t && !(t >= 0 && t <= 1))
+            return HttpError.InvalidRequest("temperature must be from 0 to 1.");
+
+        request = new ChatRequest(
+            settings.ModelId,
+            turns,
+            string.IsNullOrWhiteSpace(system) ? settings.SystemPrompt : system,
+            maxTokens ?? settings.MaxTokens,
+            temperature);
+        return null;
+    }
+
+    private static string? QueryValue(FunctionUrlRequest httpRequest, string name)
+    {
+        if (httpRequest.RawQueryString is { Length: > 0 } query)
+        {
+            foreach (var pair in query.Split('&'))
+            {
+                int eq = pair.IndexOf('=');
+                if ((eq < 0 ? pair : pair[..eq]) == name)
+                    return WebUtility.UrlDecode(eq < 0 ? "" : pair[(eq + 1)..]);
+            }
+            return null;
+        }
+        return httpRequest.QueryStringParameters?.GetValueOrDefault(name);
+    }
+
+    /// <summary>The decoded length of a well-formed base64 string (an estimate for a malformed one, which fails to decode later).</summary>
+    private static int Base64DecodedLength(string base64)
+    {
+        var s = base64.AsSpan().TrimEnd();
+        int padding = s.EndsWith("==") ? 2 : s.EndsWith("=") ? 1 : 0;
+        return Math.Max(0, (int)((long)s.Length * 3 / 4) - padding);
+    }
+
+    private static string MediaType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+            return "";
+        int semicolon = contentType.IndexOf(';');
+        return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim().ToLowerInvariant();
+    }
+}

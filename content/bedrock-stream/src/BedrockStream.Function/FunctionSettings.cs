@@ -1,0 +1,89 @@
+using System.Globalization;
+
+namespace BedrockStream.Function;
+
+/// <summary>How the answer is framed on the wire.</summary>
+public enum ResponseFormat
+{
+    /// <summary>Server-sent events: <c>data: {"text":"..."}</c> per delta, then <c>event: done</c>.</summary>
+    Sse,
+    /// <summary>The raw UTF-8 text of the answer.</summary>
+    Text,
+}
+
+/// <summary>The function's configuration, read once at start-up from environment variables.</summary>
+/// <param name="ModelId"><c>MODEL_ID</c>: model id, inference-profile id or ARN (required).</param>
+/// <param name="MaxTokens"><c>MAX_TOKENS</c>: default answer length and the ceiling a request may ask for (1–65536, default 1024).</param>
+/// <param name="SystemPrompt"><c>SYSTEM_PROMPT</c>: system prompt used when a request has none (optional).</param>
+/// <param name="Format"><c>RESPONSE_FORMAT</c>: <c>sse</c> (default) or <c>text</c>.</param>
+/// <param name="MaxRequestBytes"><c>MAX_REQUEST_BYTES</c>: largest accepted request body, after base64 decoding (1–6291456, default 65536).</param>
+/// <param name="LogContent"><c>LOG_CONTENT</c>: log the prompt and the answer (<c>true</c>/<c>false</c>, default false).</param>
+/// <param name="DeadlineMarginMs"><c>DEADLINE_MARGIN_MS</c>: how long before Lambda's deadline the answer is cut off (0–60000, default 1000).</param>
+public sealed record FunctionSettings(
+    string ModelId,
+    int MaxTokens = FunctionSettings.DefaultMaxTokens,
+    string? SystemPrompt = null,
+    ResponseFormat Format = ResponseFormat.Sse,
+    int MaxRequestBytes = FunctionSettings.DefaultMaxRequestBytes,
+    bool LogContent = false,
+    int DeadlineMarginMs = FunctionSettings.DefaultDeadlineMarginMs)
+{
+    /// <summary>How long before Lambda's deadline the answer is cut off.</summary>
+    public TimeSpan DeadlineMargin => TimeSpan.FromMilliseconds(DeadlineMarginMs);
+
+    public const int DefaultMaxTokens = 1024;
+    public const int MaxTokensLimit = 65536;
+    public const int DefaultMaxRequestBytes = 65536;
+    public const int MaxRequestBytesLimit = 6 * 1024 * 1024;
+    public const int DefaultDeadlineMarginMs = 1000;
+    public const int MaxDeadlineMarginMs = 60000;
+
+    /// <summary>Reads the settings from the process environment.</summary>
+    /// <exception cref="ConfigurationException">A variable is missing or out of range.</exception>
+    public static FunctionSettings FromEnvironment() => FromLookup(Environment.GetEnvironmentVariable);
+
+    /// <summary>Reads the settings from a dictionary of variables (for tests).</summary>
+    public static FunctionSettings FromDictionary(IReadOnlyDictionary<string, string?> variables) =>
+        FromLookup(name => variables.TryGetValue(name, out var value) ? value : null);
+
+    /// <summary>Reads the settings through <paramref name="lookup"/> (variable name to value, null when unset).</summary>
+    public static FunctionSettings FromLookup(Func<string, string?> lookup)
+    {
+        string Get(string name) => lookup(name)?.Trim() ?? "";
+
+        var modelId = Get("MODEL_ID");
+        if (modelId.Length == 0)
+            throw new ConfigurationException("MODEL_ID is required: a Bedrock model id, inference-profile id or ARN (e.g. us.amazon.nova-2-lite-v1:0).");
+
+        return new FunctionSettings(
+            ModelId: modelId,
+            MaxTokens: Int(Get("MAX_TOKENS"), "MAX_TOKENS", 1, MaxTokensLimit, DefaultMaxTokens),
+            SystemPrompt: lookup("SYSTEM_PROMPT") is { Length: > 0 } system && !string.IsNullOrWhiteSpace(system) ? system : null,
+            Format: Get("RESPONSE_FORMAT").ToLowerInvariant() switch
+            {
+                "" or "sse" => ResponseFormat.Sse,
+                "text" => ResponseFormat.Text,
+                var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse' or 'text' (got '{other}')."),
+            },
+            MaxRequestBytes: Int(Get("MAX_REQUEST_BYTES"), "MAX_REQUEST_BYTES", 1, MaxRequestBytesLimit, DefaultMaxRequestBytes),
+            LogContent: Get("LOG_CONTENT").ToLowerInvariant() switch
+            {
+                "" or "false" => false,
+                "true" => true,
+                var other => throw new ConfigurationException($"LOG_CONTENT must be 'true' or 'false' (got '{other}')."),
+            },
+            DeadlineMarginMs: Int(Get("DEADLINE_MARGIN_MS"), "DEADLINE_MARGIN_MS", 0, MaxDeadlineMarginMs, DefaultDeadlineMarginMs));
+    }
+
+    private static int Int(string text, string name, int min, int max, int defaultValue)
+    {
+        if (text.Length == 0)
+            return defaultValue;
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            return value;
+        throw new ConfigurationException($"{name} must be an integer from {min} to {max} (got '{text}').");
+    }
+}
+
+/// <summary>The function's environment variables are missing or invalid; the message names the variable and its allowed values.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);

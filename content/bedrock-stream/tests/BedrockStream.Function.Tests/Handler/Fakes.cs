@@ -1,0 +1,246 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace BedrockStream.Function.Tests.Handler;
+
+/// <summary>One scripted step of a <see cref="FakeChatModel"/> call.</summary>
+internal abstract record Step
+{
+    public static Step Delta(string text) => new DeltaStep(text);
+    public static Step Stop(string reason = "end_turn") => new StopStep(reason);
+    public static Step Meta(int input, int output) => new MetaStep(input, output);
+    public static Step Throw(string code, string message = "boom", TimeSpan? retryAfter = null) => new ThrowStep(new ModelException(code, message, retryAfter: retryAfter));
+    public static Step Advance(int milliseconds) => new AdvanceStep(TimeSpan.FromMilliseconds(milliseconds));
+    /// <summary>Signals <see cref="FakeChatModel.Hanging"/>, then waits until the call's token is cancelled.</summary>
+    public static Step Hang() => new HangStep();
+}
+internal sealed record DeltaStep(string Text) : Step;
+internal sealed record StopStep(string Reason) : Step;
+internal sealed record MetaStep(int Input, int Output) : Step;
+internal sealed record ThrowStep(ModelException Error) : Step;
+internal sealed record AdvanceStep(TimeSpan By) : Step;
+internal sealed record HangStep : Step;
+
+/// <summary>
+/// A scripted <see cref="IChatModel"/>: each call plays the next script (the last one repeats). Deltas share one
+/// buffer that is overwritten after each event, as the real client's memory is only valid until the next event.
+/// </summary>
+internal sealed class FakeChatModel(ManualTimeProvider? time, params Step[][] scripts) : IChatModel
+{
+    public List<ChatRequest> Requests { get; } = [];
+    public TaskCompletionSource Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static FakeChatModel Answer(params string[] deltas) =>
+        new(null, [.. deltas.Select(Step.Delta), Step.Stop(), Step.Meta(12, deltas.Length)]);
+
+    public async IAsyncEnumerable<ModelEvent> StreamAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Requests.Add(request);
+        var script = scripts[Math.Min(Requests.Count - 1, scripts.Length - 1)];
+        var shared = new byte[4096];
+        foreach (var step in script)
+        {
+            await Task.Yield();
+            switch (step)
+            {
+                case DeltaStep d:
+                    int n = Encoding.UTF8.GetBytes(d.Text, shared);
+                    yield return ModelEvent.Delta(shared.AsMemory(0, n));
+                    shared.AsSpan().Fill((byte)'#');   // the memory is no longer the caller's
+                    break;
+                case StopStep s:
+                    yield return ModelEvent.Stop(s.Reason);
+                    break;
+                case MetaStep m:
+                    yield return ModelEvent.Meta(new TokenUsage(m.Input, m.Output), 42);
+                    break;
+                case ThrowStep t:
+                    throw t.Error;
+                case AdvanceStep a:
+                    time!.Advance(a.By);
+                    break;
+                case HangStep:
+                    Hanging.TrySetResult();
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    break;
+            }
+        }
+    }
+}
+
+/// <summary>Records the status, the headers and every write as a separate chunk.</summary>
+internal sealed class FakeResponseStream : IHttpResponseStream
+{
+    public bool HasStarted { get; private set; }
+    public int? Status { get; private set; }
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; private set; } = [];
+    public List<byte[]> Chunks { get; } = [];
+    public TaskCompletionSource FirstWrite { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask StartAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
+    {
+        if (HasStarted)
+            throw new InvalidOperationException("StartAsync called twice");
+        HasStarted = true;
+        Status = statusCode;
+        Headers = [.. headers];
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (!HasStarted)
+            throw new InvalidOperationException("WriteAsync before StartAsync");
+        Chunks.Add(data.ToArray());
+        FirstWrite.TrySetResult();
+        return ValueTask.CompletedTask;
+    }
+
+    public string Body => string.Concat(Chunks.Select(c => Encoding.UTF8.GetString(c)));
+    public string[] TextChunks => [.. Chunks.Select(c => Encoding.UTF8.GetString(c))];
+
+    public string? Header(string name) =>
+        Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).SingleOrDefault();
+
+    public JsonNode Json => JsonNode.Parse(Body)!;
+}
+
+/// <summary>A clock that moves only when told to; timers (deadlines, delays) fire when it passes them.</summary>
+internal sealed class ManualTimeProvider : TimeProvider
+{
+    private static readonly DateTimeOffset Origin = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly List<ManualTimer> _timers = [];
+    private DateTimeOffset _now = Origin;
+
+    public override DateTimeOffset GetUtcNow() { lock (_timers) return _now; }
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    public override long GetTimestamp() => (GetUtcNow() - Origin).Ticks;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    public void Advance(TimeSpan by)
+    {
+        List<ManualTimer> due;
+        lock (_timers)
+        {
+            _now += by;
+            due = [.. _timers.Where(t => t.DueAt is { } at && at <= _now)];
+            foreach (var t in due)
+                t.DueAt = null;
+        }
+        foreach (var t in due)
+            t.Fire();
+    }
+
+    private sealed class ManualTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? DueAt { get; set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (owner._timers)
+            {
+                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
+                if (!owner._timers.Contains(this))
+                    owner._timers.Add(this);
+            }
+            if (dueTime == TimeSpan.Zero)
+                owner.Advance(TimeSpan.Zero);
+            return true;
+        }
+
+        public void Fire() => callback(state);
+
+        public void Dispose() { lock (owner._timers) owner._timers.Remove(this); }
+        public ValueTask DisposeAsync() { Dispose(); return ValueTask.CompletedTask; }
+    }
+}
+
+/// <summary>Function URL events (payload format 2.0).</summary>
+internal static class Events
+{
+    public static byte[] Post(string? body, string? contentType = "application/json", bool base64 = false) =>
+        Build("POST", body, contentType, base64, rawQuery: null);
+
+    public static byte[] PostJson(JsonObject body) => Post(body.ToJsonString());
+
+    public static byte[] Get(string rawQuery) => Build("GET", null, null, false, rawQuery);
+
+    public static byte[] Method(string method) => Build(method, "{\"prompt\":\"hi\"}", "application/json", false, null);
+
+    public static byte[] Build(string method, string? body, string? contentType, bool base64, string? rawQuery, JsonObject? queryParameters = null)
+    {
+        var headers = new JsonObject { ["host"] = "abc.lambda-url.us-east-1.on.aws", ["user-agent"] = "curl/8.5.0" };
+        if (contentType is not null)
+            headers["content-type"] = contentType;
+        var e = new JsonObject
+        {
+            ["version"] = "2.0",
+            ["routeKey"] = "$default",
+            ["rawPath"] = "/",
+            ["rawQueryString"] = rawQuery ?? "",
+            ["headers"] = headers,
+            ["requestContext"] = new JsonObject
+            {
+                ["http"] = new JsonObject { ["method"] = method, ["path"] = "/", ["protocol"] = "HTTP/1.1", ["sourceIp"] = "1.2.3.4" },
+                ["requestId"] = "url-req-1",
+                ["timeEpoch"] = 1583348638390,
+            },
+            ["isBase64Encoded"] = base64,
+        };
+        if (queryParameters is not null)
+            e["queryStringParameters"] = queryParameters;
+        if (body is not null)
+            e["body"] = body;
+        return Encoding.UTF8.GetBytes(e.ToJsonString());
+    }
+}
+
+/// <summary>A handler wired to fakes: a manual clock, a recording response, a captured log, instant retry waits.</summary>
+internal sealed class Harness
+{
+    public Harness(FakeChatModel model, FunctionSettings? settings = null, ManualTimeProvider? time = null)
+    {
+        Time = time ?? new ManualTimeProvider();
+        Model = model;
+        Settings = settings ?? new FunctionSettings("us.amazon.nova-2-lite-v1:0");
+        Retry = new RetryPolicy(Time, random: () => 1.0, delay: (wait, _) =>
+        {
+            Waits.Add(wait);
+            Time.Advance(wait);
+            return Task.CompletedTask;
+        });
+    }
+
+    public ManualTimeProvider Time { get; }
+    public FakeChatModel Model { get; }
+    public FunctionSettings Settings { get; set; }
+    public FakeResponseStream Response { get; } = new();
+    public StringWriter Log { get; } = new();
+    public List<TimeSpan> Waits { get; } = [];
+    public RetryPolicy Retry { get; }
+
+    public StreamingHandler CreateHandler() => new(Settings, Model, Log, Time, Retry);
+
+    /// <summary>Runs one invocation whose Lambda deadline is <paramref name="deadlineIn"/> from now (default 60 s).</summary>
+    public Task RunAsync(byte[] payload, TimeSpan? deadlineIn = null, CancellationToken cancellationToken = default)
+    {
+        var invocation = new Invocation("8476a536-e9f4-11e8-9739-2dfe598c3fcd", Time.GetUtcNow() + (deadlineIn ?? TimeSpan.FromSeconds(60)),
+            "arn:aws:lambda:us-east-1:123456789012:function:f", null, payload);
+        return CreateHandler().HandleAsync(invocation, Response, cancellationToken);
+    }
+
+    public string[] LogLines => Log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    public JsonNode LogJson => JsonNode.Parse(Assert.Single(LogLines))!;
+}
+
+internal static class TestTimeouts
+{
+    public static readonly TimeSpan Signal = TimeSpan.FromSeconds(10);
+}
