@@ -81,7 +81,7 @@ public class GeneratedProjectTests
             Assert.StartsWith("data: {\"text\":", response.Body);
             Assert.Contains("event: done", response.Body);
         }
-        Assert.DoesNotContain("\0", response.Body);
+        Assert.False(response.Body.Contains('\0'), "NUL bytes of the prelude leaked into the body");
         // Incremental arrival: the answer comes in many reads spread over the model's pacing,
         // not in one piece at the end.
         Assert.True(response.Reads.Count >= 8, $"only {response.Reads.Count} reads: {response.Body}");

@@ -5,7 +5,7 @@ namespace BedrockStream.Function.Local;
 /// offline). It POSTs the prompt to the same origin and reads the answer with fetch + ReadableStream, so
 /// text appears as the chunks arrive. It understands both framings (PRODUCT.md §4): SSE (<c>data:</c>
 /// lines, <c>event: done</c>, <c>event: error</c>) and plain text. Stable ids for browser tests:
-/// #prompt, #send, #answer, #status, #error, #meta.
+/// #prompt, #send, #answer, #status, #error, #meta; <c>/#prompt=...</c> fills the prompt and sends it.
 /// </summary>
 internal static class ChatPage
 {
@@ -117,6 +117,8 @@ internal static class ChatPage
 
   send.addEventListener("click", run);
   prompt.addEventListener("keydown", e => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) run(); });
+  // "/#prompt=..." sends at once: a shareable demo link, and a hook for headless-browser checks.
+  if (location.hash.startsWith("#prompt=")) { prompt.value = decodeURIComponent(location.hash.slice(8)); run(); }
 })();
 </script>
 </body>

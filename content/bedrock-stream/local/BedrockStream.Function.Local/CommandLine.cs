@@ -6,10 +6,6 @@ namespace BedrockStream.Function.Local;
 /// <summary>The host's command line: <c>dotnet run --project local/BedrockStream.Function.Local -- [options]</c>.</summary>
 internal static class CommandLine
 {
-    // The template engine rewrites the number after "--function-timeout " to the template's --timeout,
-    // so the host's default deadline matches the deployed function's Timeout.
-    private const string TemplateTimeout = "--function-timeout 900";
-
     public const string Usage = """
         Local streaming host: Lambda Runtime API emulator + Function URL front + fake Bedrock model + chat page.
 
@@ -18,7 +14,7 @@ internal static class CommandLine
           --fake-model               use the built-in fake Bedrock model (default when no AWS credentials are found)
           --bedrock                  call the real Amazon Bedrock with your AWS credentials
           --token-rate <n>           tokens per second of the fake model (default 30; 0 = as fast as possible)
-          --function-timeout <s>     the function's timeout in seconds (default: $TIMEOUT, else the template's)
+          --function-timeout <s>     the function's timeout in seconds (default: Timeout of template.yaml)
           --function-command "<cmd>" how to start the function (default: dotnet <src build output>/bootstrap.dll;
                                      for a Native AOT publish: the path of the bootstrap binary)
           --env KEY=VALUE            environment variable for the function (repeatable), e.g. --env RESPONSE_FORMAT=text
@@ -30,12 +26,14 @@ internal static class CommandLine
     public static LocalHostOptions Parse(string[] args, out bool help)
     {
         help = false;
-        var options = new LocalHostOptions
+        var options = new LocalHostOptions { Port = 5050, ModelMode = ModelMode.Auto };
+        // Run the function as it is deployed: Timeout, MemorySize and environment of template.yaml.
+        if (SamTemplateSettings.Find() is { } template)
         {
-            Port = 5050,
-            ModelMode = ModelMode.Auto,
-            FunctionTimeout = TimeSpan.FromSeconds(DefaultTimeoutSeconds()),
-        };
+            if (template.Timeout is { } timeout) options.FunctionTimeout = TimeSpan.FromSeconds(timeout);
+            if (template.MemorySize is { } memory) options.MemorySize = memory;
+            foreach (var (key, value) in template.Variables) options.Environment[key] = value;
+        }
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -60,13 +58,6 @@ internal static class CommandLine
             }
         }
         return options;
-    }
-
-    private static double DefaultTimeoutSeconds()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable("TIMEOUT");
-        if (double.TryParse(fromEnv, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0) return s;
-        return double.Parse(TemplateTimeout.Split(' ')[1], CultureInfo.InvariantCulture);
     }
 
     private static int Port(string text) => (int)Number(text, "port", 0, 65535);

@@ -118,7 +118,7 @@ public sealed class LocalHost : IAsyncDisposable
             ["AWS_LAMBDA_RUNTIME_API"] = Emulator.HostAndPort,
             ["AWS_LAMBDA_FUNCTION_NAME"] = _options.FunctionName,
             ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
-            ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "1024",
+            ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = _options.MemorySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + _options.FunctionName,
             ["AWS_LAMBDA_LOG_STREAM_NAME"] = "local",
             ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand",

@@ -46,6 +46,9 @@ public sealed class LocalHostOptions
     /// </summary>
     public bool StartFunction { get; set; } = true;
 
+    /// <summary>The function's memory in MB, as Lambda tells it (AWS_LAMBDA_FUNCTION_MEMORY_SIZE).</summary>
+    public int MemorySize { get; set; } = 1024;
+
     /// <summary>The function's name, in its ARN and in AWS_LAMBDA_FUNCTION_NAME.</summary>
     public string FunctionName { get; set; } = "bedrockstream-function";
 

@@ -23,6 +23,9 @@ internal static class LoopbackServer
         builder.Logging.ClearProviders();
         // A stuck request must not hold Ctrl+C (or a test's DisposeAsync) for the default 30 s.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        // No console lifetime: it would swallow Ctrl+C/SIGTERM to stop just this server. The owner
+        // (Program, or a test) decides when everything stops, in order.
+        builder.Services.AddSingleton<IHostLifetime, OwnerControlledLifetime>();
         builder.WebHost.UseKestrel(o =>
         {
             o.Listen(IPAddress.Loopback, port);
@@ -47,4 +50,11 @@ internal static class LoopbackServer
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address).Port);
     }
+}
+
+/// <summary>An <see cref="IHostLifetime"/> that ignores process signals.</summary>
+internal sealed class OwnerControlledLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

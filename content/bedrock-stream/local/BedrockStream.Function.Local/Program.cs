@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BedrockStream.Function.Local;
 
 // dotnet run --project local/BedrockStream.Function.Local [-- options]   (see CommandLine.Usage)
@@ -18,12 +19,14 @@ catch (ArgumentException ex)
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl+C and SIGTERM: stop in order (function first, then the servers) instead of dying with orphans.
+void OnSignal(PosixSignalContext context)
 {
-    e.Cancel = true; // shut down in order instead of being killed
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+    context.Cancel = true;
+    try { stop.Cancel(); } catch (ObjectDisposedException) { }
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 LocalHost host;
 try

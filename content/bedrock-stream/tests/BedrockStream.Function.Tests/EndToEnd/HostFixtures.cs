@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using BedrockStream.Function.Local;
+
+namespace BedrockStream.Function.Tests.EndToEnd;
+
+/// <summary>
+/// A local host (Runtime API emulator + Function URL front + fake Bedrock model) running the REAL function
+/// as a child process: the <c>bootstrap.dll</c> this test project's build copied beside the tests, or the
+/// command in <c>E2E_FUNCTION_COMMAND</c> (e.g. a Native AOT <c>bootstrap</c> from <c>dotnet publish</c>).
+/// </summary>
+public abstract class HostFixture : IAsyncLifetime
+{
+    /// <summary>A small request limit, so the 413 path is cheap to reach.</summary>
+    public const int MaxRequestBytes = 4096;
+
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public LocalHost Host { get; private set; } = null!;
+
+    public FakeModel Model => Host.FakeModel!;
+
+    /// <summary>No client timeout: every test bounds its own waits.</summary>
+    public HttpClient Http { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>The host's and the function's log lines, for failure messages.</summary>
+    public string RecentLog => string.Join(Environment.NewLine, _log.TakeLast(40));
+
+    protected abstract string ResponseFormat { get; }
+
+    public async Task InitializeAsync()
+    {
+        var options = new LocalHostOptions
+        {
+            ModelMode = ModelMode.Fake,
+            TokenRate = 0,
+            FunctionTimeout = TimeSpan.FromSeconds(30),
+            FunctionCommand = Environment.GetEnvironmentVariable("E2E_FUNCTION_COMMAND") is { Length: > 0 } command ? command : null,
+            StartupTimeout = TimeSpan.FromSeconds(20),
+            Log = line =>
+            {
+                _log.Enqueue(line);
+                while (_log.Count > 500) _log.TryDequeue(out _);
+            },
+        };
+        options.Environment["RESPONSE_FORMAT"] = ResponseFormat;
+        options.Environment["MAX_REQUEST_BYTES"] = MaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        options.Environment["LOG_CONTENT"] = "false";
+        Host = await LocalHost.StartAsync(options);
+
+        // One invocation first, so timing tests measure a warm function (the JIT's first-call cost is not streaming).
+        using var warmUp = await Http.PostAsync(Host.FunctionUrl, StreamedResponse.JsonContent(new { prompt = "#tokens:2 warm up" }));
+        await warmUp.Content.ReadAsByteArrayAsync();
+        if (!warmUp.IsSuccessStatusCode)
+            throw new InvalidOperationException($"The warm-up invocation failed with {(int)warmUp.StatusCode}:{Environment.NewLine}{RecentLog}");
+    }
+
+    /// <summary>Each test starts from a clean fake model: no faults pending, no recorded requests, full speed.</summary>
+    public void ResetModel(double tokenRate = 0)
+    {
+        Model.Reset();
+        Model.TokenRate = tokenRate;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (Host is not null) await Host.DisposeAsync();
+    }
+}
+
+public sealed class SseHostFixture : HostFixture
+{
+    protected override string ResponseFormat => "sse";
+}
+
+public sealed class TextHostFixture : HostFixture
+{
+    protected override string ResponseFormat => "text";
+}
+
+/// <summary>
+/// One collection: the end-to-end tests run one after another (timing assertions should not compete for
+/// the CPU with each other), and the two hosts start once for all of them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class EndToEndCollection : ICollectionFixture<SseHostFixture>, ICollectionFixture<TextHostFixture>
+{
+    public const string Name = "EndToEnd";
+}
