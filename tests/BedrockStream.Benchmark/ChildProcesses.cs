@@ -9,6 +9,26 @@ namespace BedrockStream.Benchmark;
 internal static class ChildProcesses
 {
     private static readonly HashSet<Process> Running = new();
+    private static readonly List<Func<int?>> HostedFunctions = new();
+
+    /// <summary>
+    /// A function process that a local host supervises: normally the host stops it when disposed, but Ctrl+C
+    /// skips that, so <see cref="KillAll"/> kills it by id as well.
+    /// </summary>
+    /// <returns>Disposed before the host is: a disposed host's process id is not to be asked for.</returns>
+    public static IDisposable Watch(Func<int?> processId)
+    {
+        lock (HostedFunctions) HostedFunctions.Add(processId);
+        return new Unwatch(processId);
+    }
+
+    private sealed class Unwatch(Func<int?> processId) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (HostedFunctions) HostedFunctions.Remove(processId);
+        }
+    }
 
     public static Process Start(ProcessStartInfo start)
     {
@@ -43,5 +63,20 @@ internal static class ChildProcesses
         Process[] left;
         lock (Running) left = Running.ToArray();
         foreach (var p in left) Stop(p);
+        Func<int?>[] hosted;
+        lock (HostedFunctions) hosted = HostedFunctions.ToArray();
+        foreach (var processId in hosted)
+        {
+            try
+            {
+                if (processId() is not { } pid) continue;
+                using var p = Process.GetProcessById(pid);
+                p.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // Already stopped (by its host, or just now).
+            }
+        }
     }
 }

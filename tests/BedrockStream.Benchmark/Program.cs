@@ -25,6 +25,7 @@ AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcesses.KillAll();
 try
 {
     var total = Stopwatch.StartNew();
+    var loadAtStart = LoadAverage();
     Directory.CreateDirectory(RepoPaths.WorkDirectory);
     await Prerequisites.CheckAsync();
 
@@ -47,6 +48,8 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"## Results ({(settings.Quick ? "quick" : "full")} run, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}, {total.Elapsed.TotalSeconds:0} s)");
+    // Other work on the machine shows in the p99s; the load average says how much there was.
+    Console.WriteLine($"Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {LoadAverage()}.");
     Console.WriteLine();
     Console.Write(ResultTable.Render(settings, results));
     Console.WriteLine();
@@ -72,3 +75,5 @@ finally
 {
     ChildProcesses.KillAll();
 }
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

@@ -18,7 +18,7 @@ internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings setting
 {
     private const int SoakBlock = 100;
 
-    private sealed record Session(Variant Variant, LocalHost Host, StreamingClient Client, Queue<string> HostLog)
+    private sealed record Session(Variant Variant, LocalHost Host, StreamingClient Client, Queue<string> HostLog, IDisposable Watch)
     {
         public string LogTail()
         {
@@ -54,6 +54,7 @@ internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings setting
             foreach (var s in sessions)
             {
                 s.Client.Dispose();
+                s.Watch.Dispose();
                 await s.Host.DisposeAsync();
             }
         }
@@ -72,7 +73,7 @@ internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings setting
         };
         options.Environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = model.Endpoint;
         var host = await LocalHost.StartAsync(options);
-        return new Session(variant, host, new StreamingClient(host.FunctionUrl), hostLog);
+        return new Session(variant, host, new StreamingClient(host.FunctionUrl), hostLog, ChildProcesses.Watch(() => host.FunctionProcessId));
     }
 
     /// <summary>Sequential short answers; RSS and fds at the two checkpoints; a failure is a non-200, an unfinished stream or a restart.</summary>

@@ -38,7 +38,21 @@ internal sealed class FunctionProcess : IAsyncDisposable
     /// <summary>Raised with the exit code whenever the function process exits.</summary>
     public event Action<int>? Exited;
 
-    public int? ProcessId => _process is { } p && !p.HasExited ? p.Id : null;
+    /// <summary>The running function's pid; null when it is not running (or the host was disposed).</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            try
+            {
+                return _process is { } p && !p.HasExited ? p.Id : null;
+            }
+            catch (InvalidOperationException)
+            {
+                return null;   // the Process object was disposed with the host
+            }
+        }
+    }
 
     public int Starts { get; private set; }
 
