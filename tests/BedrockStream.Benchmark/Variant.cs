@@ -67,7 +67,7 @@ internal static class Publisher
         return new Variant(name, Path.Combine(output, "bootstrap"), [], output);
     }
 
-    /// <summary>The baseline: python3 running tests/baseline/bootstrap.py (its artifact: that script alone, without Python or requests).</summary>
+    /// <summary>The baseline: Python running tests/baseline/bootstrap.py (its artifact: that script alone, without Python or requests).</summary>
     public static Variant Baseline() =>
-        new("Python baseline", "python3", [RepoPaths.Baseline], Path.GetDirectoryName(RepoPaths.Baseline)!, IsBaseline: true);
+        new("Python baseline", Prerequisites.Python, [RepoPaths.Baseline], Path.GetDirectoryName(RepoPaths.Baseline)!, IsBaseline: true);
 }

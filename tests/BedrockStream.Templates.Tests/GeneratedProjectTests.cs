@@ -12,6 +12,8 @@ public class GeneratedProjectTests
 {
     public sealed record Variant(string Name, string Framework, bool RunTests, bool RunPublished, string[] Options)
     {
+        public bool NativeAot => Array.IndexOf(Options, "--aot") is var i && (i < 0 || Options[i + 1] != "false");
+
         public override string ToString() => Name;
     }
 
@@ -60,6 +62,15 @@ public class GeneratedProjectTests
         Assert.True(File.Exists(bootstrap), "the publish output has no bootstrap executable");
         Assert.True(OperatingSystem.IsWindows() || (File.GetUnixFileMode(bootstrap) & UnixFileMode.UserExecute) != 0, "bootstrap is not executable");
         Assert.Equal(variant.Options.Contains("arm64") ? ElfMachine.Aarch64 : ElfMachine.X86_64, ElfMachine.Of(bootstrap));
+
+        if (variant.NativeAot)
+        {
+            // PRODUCT §7: the Native AOT zip stays under 15 MB (symbols are not shipped).
+            Assert.False(File.Exists(Path.Combine(publishDir, "bootstrap.dbg")), "debug symbols are in the publish output");
+            var zip = Path.Combine(project.Directory, "function.zip");
+            System.IO.Compression.ZipFile.CreateFromDirectory(publishDir, zip);
+            Assert.InRange(new FileInfo(zip).Length, 1, 15L * 1024 * 1024);
+        }
 
         if (variant.RunPublished)
             await SmokeRunAsync(project, variant, bootstrap, env);
