@@ -35,6 +35,10 @@ internal static class LoopbackServer
             o.Limits.MinRequestBodyDataRate = null;
             o.Limits.MinResponseDataRate = null;
             o.Limits.MaxRequestBodySize = null;
+            // Kestrel refuses more than 100 request headers (431) before the front sees the request; a
+            // Function URL passes them on in the event, so the front must too (its total size stays bounded
+            // by Kestrel's 32 KB MaxRequestHeadersTotalSize).
+            o.Limits.MaxRequestHeaderCount = 1000;
         });
         var app = builder.Build();
         map(app);

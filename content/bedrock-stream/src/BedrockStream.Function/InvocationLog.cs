@@ -42,7 +42,20 @@ public sealed class InvocationLog
     public void SetError(Exception error)
     {
         ErrorType = error is ModelException model ? model.ErrorCode : error.GetType().Name;
-        ErrorMessage = error.Message;
+        ErrorMessage = WithoutSigningDetails(error.Message);
+    }
+
+    /// <summary>
+    /// AWS's signature errors quote the canonical request and string to sign, which carry the session token:
+    /// never let those reach the log.
+    /// </summary>
+    internal static string WithoutSigningDetails(string message)
+    {
+        var quote = message.IndexOf("The Canonical String for this request", StringComparison.Ordinal);
+        if (quote < 0) quote = message.IndexOf("The String-to-Sign", StringComparison.Ordinal);
+        if (quote >= 0) message = message[..quote].TrimEnd() + " [signing details removed]";
+        var token = message.IndexOf("x-amz-security-token", StringComparison.OrdinalIgnoreCase);
+        return token < 0 ? message : message[..token] + "[removed]";
     }
 
     /// <summary>Milliseconds since the invocation started.</summary>

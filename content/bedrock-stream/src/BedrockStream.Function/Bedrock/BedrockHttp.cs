@@ -27,6 +27,10 @@ public static class BedrockHttp
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             AllowAutoRedirect = false,
+            // A stream given up early (the caller left, a write failed) closes its connection at once instead
+            // of being drained for reuse: by default SocketsHttpHandler keeps reading an abandoned response for
+            // up to 2 s / 1 MB, i.e. the model goes on generating (and billing) tokens that nobody reads.
+            MaxResponseDrainSize = 0,
         };
 
         return new HttpClient(handler, disposeHandler: true)

@@ -20,6 +20,25 @@ public class InvocationLogTests
     }
 
     [Fact]
+    public void Signature_errors_lose_the_quoted_canonical_request_and_its_session_token()
+    {
+        const string token = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
+        var message = "The request signature we calculated does not match the signature you provided.\n\n" +
+                      "The Canonical String for this request should have been\n'POST\n/model/x/converse-stream\n\n" +
+                      $"host:bedrock-runtime.us-east-1.amazonaws.com\nx-amz-security-token:{token}\n'\n\n" +
+                      "The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n...'";
+        var log = new InvocationLog("req", "model", logContent: false, TimeProvider.System);
+
+        log.SetError(new ModelException("InvalidSignatureException", message, 403));
+
+        Assert.DoesNotContain(token, log.ErrorMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("Canonical String", log.ErrorMessage, StringComparison.Ordinal);
+        Assert.StartsWith("The request signature we calculated does not match", log.ErrorMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, InvocationLog.WithoutSigningDetails("bad header x-amz-security-token=" + token), StringComparison.Ordinal);
+        Assert.Equal("Too many requests", InvocationLog.WithoutSigningDetails("Too many requests"));
+    }
+
+    [Fact]
     public async Task A_success_writes_one_json_line_with_all_fields_and_the_emf_block()
     {
         var h = Answering(logContent: false);
