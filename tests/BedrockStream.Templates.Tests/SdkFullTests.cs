@@ -47,6 +47,9 @@ public partial class SdkFullTests
         // Core-only tests go with the core runtime and client; the handler's tests stay.
         Assert.DoesNotContain(files, f => f.StartsWith("tests/FullFiles.Tests/Runtime/", StringComparison.Ordinal));
         Assert.DoesNotContain(files, f => f.StartsWith("tests/FullFiles.Tests/Bedrock/", StringComparison.Ordinal));
+        // The core runtime's own process-level fault tests do not apply to RuntimeSupport's loop.
+        Assert.DoesNotContain("tests/FullFiles.Tests/Reliability/RuntimeApiFaultTests.cs", files);
+        Assert.Contains("tests/FullFiles.Tests/Reliability/FaultMatrixTests.cs", files);
         Assert.Contains(files, f => f.StartsWith("tests/FullFiles.Tests/Handler/", StringComparison.Ordinal));
 
         // The adapters are the AWS packages' APIs, under the generated project's namespace.

@@ -1,4 +1,3 @@
-//#if (sdk == "core")
 // The core stack's own runtime (Runtime/LambdaBootstrap.cs): its retry count, backoff and exit line are what is
 // checked here. With --sdk full, Amazon.Lambda.RuntimeSupport owns that behaviour and this file is left out.
 using System.Collections.Concurrent;
@@ -245,4 +244,3 @@ public sealed class RuntimeApiFaultTests
         }
     }
 }
-//#endif

@@ -12,7 +12,7 @@ namespace BedrockStream.Function.Bedrock;
 
 /// <summary>
 /// <see cref="IChatModel"/> over <c>AmazonBedrockRuntimeClient.ConverseStreamAsync</c> (AWSSDK.BedrockRuntime):
-/// the SDK signs, retries (before the stream), resolves the endpoint (including <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c>)
+/// the SDK signs, resolves the endpoint (including <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c>)
 /// and decodes the event stream; this class maps its typed events and exceptions to <see cref="ModelEvent"/> and
 /// <see cref="ModelException"/> (bedrock.md §4).
 /// </summary>
@@ -39,6 +39,9 @@ public sealed class BedrockChatModel : IChatModel
         {
             // An answer may stream for the whole invocation; the handler's deadline token ends it, not the HTTP timeout.
             Timeout = TimeSpan.FromMinutes(15),
+            // One retry layer, the same in both stacks: the handler's RetryPolicy retries throttling before the
+            // first byte and only within the deadline. SDK retries on top would multiply the calls.
+            MaxErrorRetry = 0,
         };
         return new BedrockChatModel(new AmazonBedrockRuntimeClient(config));
     }
