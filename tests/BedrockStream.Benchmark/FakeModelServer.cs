@@ -35,7 +35,7 @@ internal sealed class FakeModelServer : IAsyncDisposable
     {
         _listener.Start();
         Endpoint = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-        _accepting = AcceptAsync();
+        _accepting = LoopbackAccept.RunAsync(_listener, ServeAsync, _stop.Token);
     }
 
     /// <summary>The endpoint override for the function (no trailing slash).</summary>
@@ -48,18 +48,6 @@ internal sealed class FakeModelServer : IAsyncDisposable
     public ModelAnswer? LastAnswer => Volatile.Read(ref _last);
 
     public void ForgetLastAnswer() => Volatile.Write(ref _last, null);
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
-            catch (Exception) when (_stop.IsCancellationRequested) { return; }
-            socket.NoDelay = true;
-            _ = ServeAsync(socket);
-        }
-    }
 
     private async Task ServeAsync(Socket socket)
     {

@@ -63,7 +63,7 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
     {
         _listener.Start();
         HostAndPort = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-        _accepting = AcceptAsync();
+        _accepting = LoopbackAccept.RunAsync(_listener, ServeAsync, _stop.Token);
     }
 
     /// <summary>The value of <c>AWS_LAMBDA_RUNTIME_API</c>.</summary>
@@ -79,18 +79,6 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
         await _queue.Writer.WriteAsync(invocation);
         await invocation.Completed.Task.WaitAsync(timeout);
         return invocation;
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try { socket = await _listener.AcceptSocketAsync(_stop.Token); }
-            catch (Exception) when (_stop.IsCancellationRequested) { return; }
-            socket.NoDelay = true;
-            _ = ServeAsync(socket);
-        }
     }
 
     private async Task ServeAsync(Socket socket)
