@@ -16,7 +16,7 @@ public sealed class DeadlineTests
         var options = new LocalHostOptions
         {
             FunctionTimeout = TimeSpan.FromSeconds(2),
-            FunctionCommand = Environment.GetEnvironmentVariable("E2E_FUNCTION_COMMAND") is { Length: > 0 } command ? command : null,
+            FunctionCommand = TestFunction.Command,
             Log = _ => { },
         };
         options.Environment["DEADLINE_MARGIN_MS"] = "500";

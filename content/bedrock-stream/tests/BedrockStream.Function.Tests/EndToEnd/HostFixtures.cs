@@ -5,8 +5,7 @@ namespace BedrockStream.Function.Tests.EndToEnd;
 
 /// <summary>
 /// A local host (Runtime API emulator + Function URL front + fake Bedrock model) running the REAL function
-/// as a child process: the <c>bootstrap.dll</c> this test project's build copied beside the tests, or the
-/// command in <c>E2E_FUNCTION_COMMAND</c> (e.g. a Native AOT <c>bootstrap</c> from <c>dotnet publish</c>).
+/// as a child process (<see cref="TestFunction"/>).
 /// </summary>
 public abstract class HostFixture : IAsyncLifetime
 {
@@ -29,19 +28,11 @@ public abstract class HostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = new LocalHostOptions
+        var options = TestFunction.HostOptions(line =>
         {
-            ModelMode = ModelMode.Fake,
-            TokenRate = 0,
-            FunctionTimeout = TimeSpan.FromSeconds(30),
-            FunctionCommand = Environment.GetEnvironmentVariable("E2E_FUNCTION_COMMAND") is { Length: > 0 } command ? command : null,
-            StartupTimeout = TimeSpan.FromSeconds(20),
-            Log = line =>
-            {
-                _log.Enqueue(line);
-                while (_log.Count > 500) _log.TryDequeue(out _);
-            },
-        };
+            _log.Enqueue(line);
+            while (_log.Count > 500) _log.TryDequeue(out _);
+        });
         options.Environment["RESPONSE_FORMAT"] = ResponseFormat;
         options.Environment["MAX_REQUEST_BYTES"] = MaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         options.Environment["LOG_CONTENT"] = "false";

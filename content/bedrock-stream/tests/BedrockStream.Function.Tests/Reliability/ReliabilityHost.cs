@@ -62,17 +62,7 @@ public sealed class ReliabilityHost : IAsyncLifetime
     /// <summary>A host with the fake model and the function this test project built, logging into <paramref name="log"/>.</summary>
     public static Task<LocalHost> StartAsync(LogCapture log, Action<LocalHostOptions> configure)
     {
-        var options = new LocalHostOptions
-        {
-            ModelMode = ModelMode.Fake,
-            TokenRate = 0,
-            FunctionTimeout = TimeSpan.FromSeconds(30),
-            FunctionCommand = Environment.GetEnvironmentVariable("E2E_FUNCTION_COMMAND") is { Length: > 0 } command ? command : null,
-            StartupTimeout = TimeSpan.FromSeconds(20),
-            Log = log.Add,
-        };
-        // These tests read SSE, whatever format the project was generated with (TextFormatTests cover text).
-        options.Environment["RESPONSE_FORMAT"] = "sse";
+        var options = TestFunction.HostOptions(log.Add);
         configure(options);
         return LocalHost.StartAsync(options);
     }

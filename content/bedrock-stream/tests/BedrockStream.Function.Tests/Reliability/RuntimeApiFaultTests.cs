@@ -92,7 +92,7 @@ public sealed class RuntimeApiFaultTests
     /// <summary>Starts the function this project built (or <c>E2E_FUNCTION_COMMAND</c>) against <paramref name="runtimeApi"/> and waits for it to exit.</summary>
     private static async Task<FunctionRun> RunFunctionAsync(string runtimeApi)
     {
-        var command = Environment.GetEnvironmentVariable("E2E_FUNCTION_COMMAND") is { Length: > 0 } c ? c : FunctionLocator.DefaultCommand();
+        var command = TestFunction.Command ?? FunctionLocator.DefaultCommand();
         var (fileName, arguments) = SplitCommand(command);
         var info = new ProcessStartInfo(fileName)
         {
