@@ -27,7 +27,7 @@ public partial class SdkFullTests
         "Runtime/PooledBufferWriter.cs",
         "Bedrock/SigV4Signer.cs",
         "Bedrock/ConverseStreamDecoder.cs",
-        "Bedrock/EventStreamFrames.cs",
+        "Bedrock/ConverseEventParser.cs",
         "Bedrock/ConverseRequestWriter.cs",
         "Bedrock/BedrockHttp.cs",
     ];

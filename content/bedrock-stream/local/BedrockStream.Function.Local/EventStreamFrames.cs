@@ -78,7 +78,8 @@ public static class EventStreamFrames
         return ms.ToArray();
     }
 
-    private static byte[] Frame(byte[] payload, params (string Name, string Value)[] headers)
+    /// <summary>A frame with the given string headers (type 7, the only kind Bedrock sends) and payload.</summary>
+    public static byte[] Frame(byte[] payload, params (string Name, string Value)[] headers)
     {
         var list = new List<IEventStreamHeader>(headers.Length);
         foreach (var (name, value) in headers)

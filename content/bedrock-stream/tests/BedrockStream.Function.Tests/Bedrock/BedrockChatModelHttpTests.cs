@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using BedrockStream.Function.Bedrock;
-using F = BedrockStream.Function.Bedrock.EventStreamFrames;
+using F = BedrockStream.Function.Tests.Bedrock.EventStreamFrames;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using BedrockStream.Function.Bedrock;
-using F = BedrockStream.Function.Bedrock.EventStreamFrames;
+using F = BedrockStream.Function.Tests.Bedrock.EventStreamFrames;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 

@@ -1,13 +1,12 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Amazon.Runtime.EventStreams;
 
-namespace BedrockStream.Function.Bedrock;
+namespace BedrockStream.Function.Tests.Bedrock;
 
 /// <summary>
-/// Builds ConverseStream event-stream frames (bedrock.md §1.5, §2) with AWSSDK.Core's <see cref="EventStreamMessage"/>,
-/// for tests and local fakes of Bedrock. Self-contained: copy it as is.
+/// ConverseStream event-stream frames (bedrock.md §1.5, §2) from literal JSON, for the Bedrock client's tests; the
+/// encoding itself is the local host's (<see cref="Local.EventStreamFrames.Frame"/>, AWSSDK.Core's encoder).
 /// </summary>
 public static class EventStreamFrames
 {
@@ -32,18 +31,8 @@ public static class EventStreamFrames
         Event("metadata", $$"""{"metrics":{"latencyMs":{{latencyMs}}},"usage":{"inputTokens":{{inputTokens}},"outputTokens":{{outputTokens}},"totalTokens":{{inputTokens + outputTokens}}},"p":"abc"}""");
 
     /// <summary>A frame with the given string headers and a UTF-8 payload.</summary>
-    public static byte[] Frame(string payload, params (string Name, string Value)[] headers)
-    {
-        var list = new List<IEventStreamHeader>(headers.Length);
-        foreach ((string name, string value) in headers)
-        {
-            var header = new EventStreamHeader(name);
-            header.SetString(value);
-            list.Add(header);
-        }
-
-        return new EventStreamMessage(list, Encoding.UTF8.GetBytes(payload)).ToByteArray();
-    }
+    public static byte[] Frame(string payload, params (string Name, string Value)[] headers) =>
+        Local.EventStreamFrames.Frame(Encoding.UTF8.GetBytes(payload), headers);
 
     private static string Quote(string value) =>
         $"\"{JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\"";
