@@ -19,7 +19,7 @@ internal sealed class AnswerWriter : IDisposable
     private readonly IHttpResponseStream _response;
     private readonly ResponseFormat _format;
     private readonly InvocationLog _log;
-    private readonly FrameBuffer _buffer = new();
+    private readonly PooledBufferWriter _buffer = new();
     private readonly Utf8JsonWriter _json;
 
     public AnswerWriter(IHttpResponseStream response, ResponseFormat format, InvocationLog log)

@@ -79,7 +79,7 @@ public sealed class InvocationLog
     public void WriteTo(TextWriter log)
     {
         long durationMs = ElapsedMs;
-        using var buffer = new FrameBuffer(512);
+        using var buffer = new PooledBufferWriter(512);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JsonFraming.Encoder }))
         {
             json.WriteStartObject();

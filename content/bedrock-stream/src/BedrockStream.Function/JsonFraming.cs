@@ -28,7 +28,7 @@ internal static class JsonFraming
         if (value is { } v) json.WriteNumber(name, v); else json.WriteNull(name);
     }
 
-    public static void WriteUtf8(FrameBuffer buffer, string text)
+    public static void WriteUtf8(PooledBufferWriter buffer, string text)
     {
         var span = buffer.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
         buffer.Advance(System.Text.Encoding.UTF8.GetBytes(text, span));

@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Text;
 
-namespace BedrockStream.Function.Runtime;
+namespace BedrockStream.Function;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over <see cref="ArrayPool{T}.Shared"/>, so request heads, preludes and
-/// error trailers are assembled without a fresh array per invocation. Dispose returns the array to the pool.
+/// An <see cref="IBufferWriter{T}"/> over <see cref="ArrayPool{T}.Shared"/>, so SSE events, log lines, request heads,
+/// preludes and error trailers are assembled without a fresh array each time. Dispose returns the array to the pool.
 /// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
@@ -21,6 +21,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    /// <summary>Forgets what was written and keeps the array, for the next frame.</summary>
+    public void Clear() => _written = 0;
 
     public void Advance(int count)
     {
