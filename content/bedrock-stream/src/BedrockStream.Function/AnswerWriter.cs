@@ -1,10 +1,14 @@
-using System.Text.Json;
+using System.Text;
+using BedrockStream.Function.Runtime;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function;
 
 /// <summary>
-/// Frames the model's answer on the response: the 200 headers at the first event, one write per text delta,
-/// and the closing <c>event: done</c> (sse) or error. Before the first event an error becomes a JSON error response.
+/// Writes the model's streamed updates as the response: the 200 headers at the first update that carries content,
+/// then one chunk per delta, reasoning delta, tool call and tool result (<see cref="SseFrames"/>; only the answer's
+/// text for <c>text</c>), and <c>event: done</c> at the end. Before the first content an error becomes a JSON error
+/// response with its own status, so a throttled call is a clean 429, not a broken 200.
 /// </summary>
 internal sealed class AnswerWriter : IDisposable
 {
@@ -19,52 +23,74 @@ internal sealed class AnswerWriter : IDisposable
     private readonly IHttpResponseStream _response;
     private readonly ResponseFormat _format;
     private readonly InvocationLog _log;
-    private readonly PooledBufferWriter _buffer = new();
-    private readonly Utf8JsonWriter _json;
+    private readonly SseFrames _frames = new();
+    private readonly PooledBufferWriter _text = new();
+    private Dictionary<string, string>? _toolNames;
 
     public AnswerWriter(IHttpResponseStream response, ResponseFormat format, InvocationLog log)
     {
         _response = response;
         _format = format;
         _log = log;
-        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JsonFraming.Encoder, SkipValidation = true });
     }
 
     public bool HasStarted { get; private set; }
 
-    /// <summary>Handles one model event: starts the response on the first, writes text deltas, records stop reason and usage.</summary>
-    public async ValueTask OnEventAsync(ModelEvent modelEvent, CancellationToken cancellationToken)
-    {
-        if (!HasStarted)
-            await StartAsync(cancellationToken);
+    private bool IsSse => _format == ResponseFormat.Sse;
 
-        switch (modelEvent.Kind)
+    /// <summary>Writes what <paramref name="update"/> carries, and records its stop reason and usage.</summary>
+    public async ValueTask WriteAsync(ChatResponseUpdate update, CancellationToken cancellationToken)
+    {
+        if (BedrockStopReason.Of(update) is { } stopReason)
+            _log.StopReason = stopReason;
+
+        foreach (AIContent content in update.Contents)
         {
-            case ModelEventKind.TextDelta when !modelEvent.Text.IsEmpty:
-                _log.AppendAnswer(modelEvent.Text.Span);
-                await SendAsync(_format == ResponseFormat.Text ? modelEvent.Text : DeltaFrame(modelEvent.Text.Span), cancellationToken);
-                break;
-            case ModelEventKind.MessageStop:
-                _log.StopReason = modelEvent.StopReason;
-                break;
-            case ModelEventKind.Metadata:
-                _log.InputTokens = modelEvent.Usage.InputTokens;
-                _log.OutputTokens = modelEvent.Usage.OutputTokens;
-                break;
+            switch (content)
+            {
+                case TextContent { Text.Length: > 0 } text:
+                    _log.AppendAnswer(text.Text);
+                    await SendAsync(IsSse ? _frames.Text(text.Text) : Utf8(text.Text), cancellationToken);
+                    break;
+
+                // Reasoning and tool events are SSE only; in text format they still start the response (the model has begun).
+                case TextReasoningContent reasoning when reasoning.AdditionalProperties?.ContainsKey(BedrockKeys.RedactedContent) == true:
+                    await SendAsync(IsSse ? _frames.RedactedReasoning() : default, cancellationToken);
+                    break;
+
+                case TextReasoningContent { Text.Length: > 0 } reasoning:
+                    _log.AppendReasoning(reasoning.Text);
+                    await SendAsync(IsSse ? _frames.Reasoning(reasoning.Text) : default, cancellationToken);
+                    break;
+
+                case FunctionCallContent call:
+                    _log.ToolCalls++;
+                    (_toolNames ??= new())[call.CallId] = call.Name;
+                    await SendAsync(IsSse ? _frames.ToolCall(call) : default, cancellationToken);
+                    break;
+
+                case FunctionResultContent result:
+                    string? name = _toolNames?.GetValueOrDefault(result.CallId);
+                    await SendAsync(IsSse ? _frames.ToolResult(result, name) : default, cancellationToken);
+                    break;
+
+                case UsageContent usage:
+                    _log.AddUsage(usage.Details);
+                    break;
+            }
         }
     }
 
     /// <summary>Ends a complete answer: <c>event: done</c> with stop reason, usage and timings (sse); nothing more (text).</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
-        if (!HasStarted)
-            await StartAsync(cancellationToken);
-        if (_format == ResponseFormat.Sse)
-            await SendAsync(DoneFrame(), cancellationToken);
+        await StartAsync(cancellationToken);
+        if (IsSse)
+            await SendAsync(_frames.Done(_log), cancellationToken);
     }
 
     /// <summary>
-    /// Reports <paramref name="error"/>: as the whole JSON error response before the first event;
+    /// Reports <paramref name="error"/>: as the whole JSON error response before the first content;
     /// afterwards as <c>event: error</c> (sse) or a final <c>[error] type: message</c> line (text).
     /// </summary>
     public async ValueTask FailAsync(HttpError error, CancellationToken cancellationToken)
@@ -78,7 +104,8 @@ internal sealed class AnswerWriter : IDisposable
             _log.BytesSent += await error.WriteAsync(_response, cancellationToken);
             return;
         }
-        await SendAsync(ErrorFrame(error), cancellationToken);
+
+        await SendAsync(IsSse ? _frames.Error(error) : Utf8($"\n[error] {error.Type}: {error.Message}\n"), cancellationToken);
     }
 
     /// <summary>Writes the error event after a failure mid-stream; a broken response must not hide the original failure.</summary>
@@ -96,77 +123,35 @@ internal sealed class AnswerWriter : IDisposable
 
     private async ValueTask StartAsync(CancellationToken cancellationToken)
     {
+        if (HasStarted)
+            return;
         HasStarted = true;
         _log.Status = 200;
         _log.MarkFirstEvent();
-        await _response.StartAsync(200, _format == ResponseFormat.Sse ? SseHeaders : TextHeaders, cancellationToken);
+        await _response.StartAsync(200, IsSse ? SseHeaders : TextHeaders, cancellationToken);
     }
 
+    // Starts the response if needed, then sends data (nothing for an empty frame) as one chunk.
     private async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        await StartAsync(cancellationToken);
+        if (data.IsEmpty)
+            return;
         await _response.WriteAsync(data, cancellationToken);
         _log.BytesSent += data.Length;
     }
 
-    // data: {"text":"..."}\n\n
-    private ReadOnlyMemory<byte> DeltaFrame(ReadOnlySpan<byte> utf8Text)
+    private ReadOnlyMemory<byte> Utf8(string text)
     {
-        _buffer.Clear();
-        _buffer.Write("data: "u8);
-        _json.Reset();
-        _json.WriteStartObject();
-        JsonFraming.WriteUtf8String(_json, "text"u8, utf8Text);
-        _json.WriteEndObject();
-        _json.Flush();
-        _buffer.Write("\n\n"u8);
-        return _buffer.WrittenMemory;
-    }
-
-    // event: done\ndata: {"stopReason":..,"inputTokens":..,"outputTokens":..,"ttftMs":..,"durationMs":..}\n\n
-    private ReadOnlyMemory<byte> DoneFrame()
-    {
-        _buffer.Clear();
-        _buffer.Write("event: done\ndata: "u8);
-        _json.Reset();
-        _json.WriteStartObject();
-        JsonFraming.WriteOptional(_json, "stopReason"u8, _log.StopReason);
-        JsonFraming.WriteOptional(_json, "inputTokens"u8, _log.InputTokens);
-        JsonFraming.WriteOptional(_json, "outputTokens"u8, _log.OutputTokens);
-        JsonFraming.WriteOptional(_json, "ttftMs"u8, _log.TtftMs);
-        _json.WriteNumber("durationMs"u8, _log.ElapsedMs);
-        _json.WriteEndObject();
-        _json.Flush();
-        _buffer.Write("\n\n"u8);
-        return _buffer.WrittenMemory;
-    }
-
-    // sse: event: error\ndata: {"type":..,"message":..}\n\n    text: \n[error] <type>: <message>\n
-    private ReadOnlyMemory<byte> ErrorFrame(HttpError error)
-    {
-        _buffer.Clear();
-        if (_format == ResponseFormat.Text)
-        {
-            _buffer.Write("\n[error] "u8);
-            JsonFraming.WriteUtf8(_buffer, error.Type);
-            _buffer.Write(": "u8);
-            JsonFraming.WriteUtf8(_buffer, error.Message);
-            _buffer.Write("\n"u8);
-            return _buffer.WrittenMemory;
-        }
-        _buffer.Write("event: error\ndata: "u8);
-        _json.Reset();
-        _json.WriteStartObject();
-        _json.WriteString("type"u8, error.Type);
-        _json.WriteString("message"u8, error.Message);
-        _json.WriteEndObject();
-        _json.Flush();
-        _buffer.Write("\n\n"u8);
-        return _buffer.WrittenMemory;
+        _text.Clear();
+        var span = _text.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _text.Advance(Encoding.UTF8.GetBytes(text, span));
+        return _text.WrittenMemory;
     }
 
     public void Dispose()
     {
-        _json.Dispose();
-        _buffer.Dispose();
+        _frames.Dispose();
+        _text.Dispose();
     }
 }

@@ -4,8 +4,15 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function;
+
+/// <summary>A request to answer: the conversation for the model (system prompt first, the user's turn last) and the caller's limits.</summary>
+/// <param name="Messages">Microsoft.Extensions.AI messages, as any <see cref="IChatClient"/> takes them.</param>
+/// <param name="MaxTokens">Upper bound on the answer's length (at most <c>MAX_TOKENS</c>).</param>
+/// <param name="Temperature">Sent to the model only when the caller set it (some models reject it).</param>
+public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, float? Temperature = null);
 
 /// <summary>
 /// Turns a Function URL event into a <see cref="ChatRequest"/>, or into the client error to answer with.
@@ -110,7 +117,11 @@ public sealed class ChatRequestParser(FunctionSettings settings)
     private HttpError? Build(string? prompt, List<ChatRequestMessage?>? messages, string? system, int? maxTokens, double? temperature, out ChatRequest? request)
     {
         request = null;
-        var turns = new List<ChatMessage>((messages?.Count ?? 0) + 1);
+        var turns = new List<ChatMessage>((messages?.Count ?? 0) + 2);
+        string? systemPrompt = string.IsNullOrWhiteSpace(system) ? settings.SystemPrompt : system;
+        if (systemPrompt is not null)
+            turns.Add(new ChatMessage(ChatRole.System, systemPrompt));
+
         for (int i = 0; i < (messages?.Count ?? 0); i++)
         {
             var message = messages![i];
@@ -120,31 +131,26 @@ public sealed class ChatRequestParser(FunctionSettings settings)
                 return HttpError.InvalidRequest($"messages[{i}].role must be \"user\" or \"assistant\".");
             if (string.IsNullOrWhiteSpace(message.Content))
                 return HttpError.InvalidRequest($"messages[{i}].content must be a non-empty string.");
-            turns.Add(new ChatMessage(message.Role, message.Content));
+            turns.Add(new ChatMessage(message.Role == "user" ? ChatRole.User : ChatRole.Assistant, message.Content));
         }
 
         if (prompt is not null)
         {
             if (string.IsNullOrWhiteSpace(prompt))
                 return HttpError.InvalidRequest("The prompt is empty.");
-            turns.Add(new ChatMessage("user", prompt));
+            turns.Add(new ChatMessage(ChatRole.User, prompt));
         }
 
-        if (turns.Count == 0)
+        if (turns.Count == 0 || turns[^1].Role == ChatRole.System)
             return HttpError.InvalidRequest("A prompt is required: {\"prompt\":\"...\"} or messages ending with a user turn.");
-        if (turns[^1].Role != "user")
+        if (turns[^1].Role != ChatRole.User)
             return HttpError.InvalidRequest("The conversation must end with a user turn.");
         if (maxTokens is { } n && (n < 1 || n > settings.MaxTokens))
             return HttpError.InvalidRequest($"maxTokens must be from 1 to {settings.MaxTokens}.");
         if (temperature is { } t && !(t >= 0 && t <= 1))
             return HttpError.InvalidRequest("temperature must be from 0 to 1.");
 
-        request = new ChatRequest(
-            settings.ModelId,
-            turns,
-            string.IsNullOrWhiteSpace(system) ? settings.SystemPrompt : system,
-            maxTokens ?? settings.MaxTokens,
-            temperature);
+        request = new ChatRequest(turns, maxTokens ?? settings.MaxTokens, (float?)temperature);
         return null;
     }
 

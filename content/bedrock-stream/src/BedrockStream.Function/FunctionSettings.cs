@@ -1,4 +1,5 @@
 using System.Globalization;
+using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function;
 
@@ -84,6 +85,3 @@ public sealed record FunctionSettings(
         throw new ConfigurationException($"{name} must be an integer from {min} to {max} (got '{text}').");
     }
 }
-
-/// <summary>The function's environment variables are missing or invalid; the message names the variable and its allowed values.</summary>
-public sealed class ConfigurationException(string message) : Exception(message);

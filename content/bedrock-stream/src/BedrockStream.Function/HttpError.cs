@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 
+using BedrockStream.Function.Runtime;
+
 namespace BedrockStream.Function;
 
 /// <summary>An error answered before streaming starts: a status and the JSON body <c>{"error":{"type","message"}}</c>.</summary>

@@ -1,13 +1,16 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using BedrockStream.Function.Runtime;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function;
 
 /// <summary>
-/// What one invocation did, written as exactly one JSON line: request id, model, status, timings, token usage,
-/// stop reason, bytes sent, error, and the CloudWatch Embedded Metric Format block for the same values.
-/// The prompt and the answer are kept (and logged) only when <c>LOG_CONTENT=true</c>.
+/// What one invocation did, written as exactly one JSON line: request id, model, status, timings, token usage
+/// (prompt-cache reads and writes included), tool calls, stop reason, bytes sent, error, and the CloudWatch Embedded
+/// Metric Format block for the same values. The prompt, the answer and the reasoning are kept (and logged) only
+/// when <c>LOG_CONTENT=true</c>; tool arguments and results never are.
 /// </summary>
 public sealed class InvocationLog
 {
@@ -15,6 +18,7 @@ public sealed class InvocationLog
     private readonly long _started;
     private readonly bool _logContent;
     private StringBuilder? _answer;
+    private StringBuilder? _reasoning;
 
     public InvocationLog(string requestId, string model, bool logContent, TimeProvider time)
     {
@@ -29,8 +33,15 @@ public sealed class InvocationLog
     public string Model { get; }
     public int? Status { get; set; }
     public long? TtftMs { get; private set; }
-    public int? InputTokens { get; set; }
-    public int? OutputTokens { get; set; }
+    /// <summary>Tokens summed over every model call of the invocation (a tool loop makes several); null until usage arrives.</summary>
+    public int? InputTokens { get; private set; }
+    public int? OutputTokens { get; private set; }
+    public int? CacheReadInputTokens { get; private set; }
+    public int? CacheWriteInputTokens { get; private set; }
+    /// <summary>Reasoning tokens, when the model reports them separately (Bedrock counts them in the output tokens).</summary>
+    public int? ReasoningTokens { get; private set; }
+    /// <summary>Tool calls the model made.</summary>
+    public int ToolCalls { get; set; }
     public string? StopReason { get; set; }
     public long BytesSent { get; set; }
     public string? ErrorType { get; set; }
@@ -69,10 +80,44 @@ public sealed class InvocationLog
 
     public void MarkFirstEvent() => TtftMs ??= ElapsedMs;
 
-    public void AppendAnswer(ReadOnlySpan<byte> utf8Text)
+    /// <summary>The reasoning so far; null unless content logging is on.</summary>
+    public string? Reasoning => _reasoning?.ToString();
+
+    public void AppendAnswer(string text)
     {
         if (_logContent)
-            (_answer ??= new StringBuilder()).Append(Encoding.UTF8.GetString(utf8Text));
+            (_answer ??= new StringBuilder()).Append(text);
+    }
+
+    public void AppendReasoning(string text)
+    {
+        if (_logContent)
+            (_reasoning ??= new StringBuilder()).Append(text);
+    }
+
+    /// <summary>Adds the usage of one model call (<see cref="UsageContent"/>); the cache counts are Bedrock's, as both Bedrock clients report them.</summary>
+    public void AddUsage(UsageDetails usage)
+    {
+        InputTokens = Sum(InputTokens, (int?)usage.InputTokenCount);
+        OutputTokens = Sum(OutputTokens, (int?)usage.OutputTokenCount);
+        CacheReadInputTokens = Sum(CacheReadInputTokens, (int?)usage.CachedInputTokenCount ?? 0);
+        long? written = usage.AdditionalCounts?.TryGetValue(BedrockKeys.CacheWriteInputTokens, out long w) == true ? w : null;
+        CacheWriteInputTokens = Sum(CacheWriteInputTokens, (int?)written ?? 0);
+        if (usage.ReasoningTokenCount is { } reasoning)
+            ReasoningTokens = Sum(ReasoningTokens, (int)reasoning);
+    }
+
+    private static int? Sum(int? total, int? more) => more is null ? total : (total ?? 0) + more;
+
+    /// <summary>Writes the token counts (null where unknown; <c>reasoningTokens</c> only when reported).</summary>
+    public void WriteUsage(Utf8JsonWriter json)
+    {
+        JsonFraming.WriteOptional(json, "inputTokens"u8, InputTokens);
+        JsonFraming.WriteOptional(json, "outputTokens"u8, OutputTokens);
+        JsonFraming.WriteOptional(json, "cacheReadInputTokens"u8, CacheReadInputTokens);
+        JsonFraming.WriteOptional(json, "cacheWriteInputTokens"u8, CacheWriteInputTokens);
+        if (ReasoningTokens is { } reasoning)
+            json.WriteNumber("reasoningTokens"u8, reasoning);
     }
 
     /// <summary>Writes the line to <paramref name="log"/> with a single <see cref="TextWriter.Write(char[], int, int)"/>.</summary>
@@ -88,8 +133,8 @@ public sealed class InvocationLog
             JsonFraming.WriteOptional(json, "status"u8, Status);
             JsonFraming.WriteOptional(json, "ttftMs"u8, TtftMs);
             json.WriteNumber("durationMs", durationMs);
-            JsonFraming.WriteOptional(json, "inputTokens"u8, InputTokens);
-            JsonFraming.WriteOptional(json, "outputTokens"u8, OutputTokens);
+            WriteUsage(json);
+            json.WriteNumber("toolCalls", ToolCalls);
             JsonFraming.WriteOptional(json, "stopReason"u8, StopReason);
             json.WriteNumber("bytesSent", BytesSent);
             if (Retries > 0)
@@ -104,6 +149,8 @@ public sealed class InvocationLog
             {
                 JsonFraming.WriteOptional(json, "prompt"u8, Prompt);
                 JsonFraming.WriteOptional(json, "answer"u8, Answer);
+                if (Reasoning is not null)
+                    json.WriteString("reasoning"u8, Reasoning);
             }
             WriteMetrics(json, durationMs);
             json.WriteEndObject();
@@ -142,6 +189,9 @@ public sealed class InvocationLog
         Metric(json, "Duration", "Milliseconds");
         if (InputTokens is not null) Metric(json, "InputTokens", "Count");
         if (OutputTokens is not null) Metric(json, "OutputTokens", "Count");
+        if (CacheReadInputTokens is not null) Metric(json, "CacheReadInputTokens", "Count");
+        if (CacheWriteInputTokens is not null) Metric(json, "CacheWriteInputTokens", "Count");
+        if (TtftMs is not null) Metric(json, "ToolCalls", "Count");
         json.WriteEndArray();
         json.WriteEndObject();
         json.WriteEndArray();
@@ -151,6 +201,9 @@ public sealed class InvocationLog
         json.WriteNumber("Duration", durationMs);
         if (InputTokens is { } input) json.WriteNumber("InputTokens", input);
         if (OutputTokens is { } output) json.WriteNumber("OutputTokens", output);
+        if (CacheReadInputTokens is { } cacheRead) json.WriteNumber("CacheReadInputTokens", cacheRead);
+        if (CacheWriteInputTokens is { } cacheWrite) json.WriteNumber("CacheWriteInputTokens", cacheWrite);
+        if (TtftMs is not null) json.WriteNumber("ToolCalls", ToolCalls);
     }
 
     private static void Metric(Utf8JsonWriter json, string name, string unit)

@@ -1,3 +1,5 @@
+using BedrockStream.Function.Runtime;
+
 namespace BedrockStream.Function;
 
 /// <summary>

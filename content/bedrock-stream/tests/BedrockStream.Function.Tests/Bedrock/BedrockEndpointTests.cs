@@ -1,4 +1,4 @@
-using BedrockStream.Function.Bedrock;
+using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 
@@ -47,19 +47,19 @@ public class BedrockEndpointTests
     [Fact]
     public void Invalid_override_is_rejected_with_its_value()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => Resolve(("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "not a url")));
+        var ex = Assert.Throws<ConfigurationException>(() => Resolve(("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "not a url")));
         Assert.Contains("not a url", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Model_id_is_escaped_once_in_the_request_url()
     {
-        var model = new BedrockChatModel(new Uri("https://bedrock-runtime.us-east-1.amazonaws.com"), "us-east-1", Models.Basic);
+        var model = new BedrockChatClient(Models.ModelId, new Uri("https://bedrock-runtime.us-east-1.amazonaws.com"), "us-east-1", credentials: Models.Basic);
         Uri uri = model.ConverseStreamUri(Models.ModelId);
         Assert.Equal("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream", uri.AbsolutePath);
         Assert.Equal("https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream", uri.AbsoluteUri);
 
-        var prefixed = new BedrockChatModel(new Uri("http://127.0.0.1:9000/bedrock/"), "us-east-1", Models.Basic);
+        var prefixed = new BedrockChatClient(Models.ModelId, new Uri("http://127.0.0.1:9000/bedrock/"), "us-east-1", credentials: Models.Basic);
         Assert.Equal("/bedrock/model/a%3Ab%2Fc/converse-stream", prefixed.ConverseStreamUri("a:b/c").AbsolutePath);
     }
 }

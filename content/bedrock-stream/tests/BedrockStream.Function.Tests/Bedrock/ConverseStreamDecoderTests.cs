@@ -1,10 +1,10 @@
 using System.Text;
-using BedrockStream.Function.Bedrock;
+using BedrockStream.Function.Runtime;
 using F = BedrockStream.Function.Tests.Bedrock.EventStreamFrames;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 
-/// <summary>The I/O-free decoder on its own.</summary>
+/// <summary>The I/O-free frame decoder on its own: bytes in, events (type + JSON payload) or exceptions out.</summary>
 public class ConverseStreamDecoderTests
 {
     [Fact]
@@ -19,15 +19,16 @@ public class ConverseStreamDecoderTests
         }
 
         decoder.Feed([frame[^1]], 1);
-        Assert.True(decoder.TryRead(out ModelEvent e));
-        Assert.Equal("hé", Encoding.UTF8.GetString(e.Text.Span));
+        Assert.True(decoder.TryRead(out ConverseStreamEvent e));
+        Assert.Equal("contentBlockDelta", e.EventType);
+        Assert.Contains("\"text\":\"hé\"", Encoding.UTF8.GetString(e.Payload.Span));
         Assert.False(decoder.TryRead(out _));
     }
 
     [Fact]
     public void Only_count_bytes_from_the_start_of_the_buffer_are_used()
     {
-        // bedrock.md §6.3: ProcessData's third argument is an end index; feeding (buffer, n) must mean "the first n bytes".
+        // AWSSDK.Core's ProcessData takes an end index as its third argument; feeding (buffer, n) must mean "the first n bytes".
         byte[] frame = F.TextDelta("abc");
         byte[] buffer = new byte[frame.Length + 64];
         frame.CopyTo(buffer, 0);
@@ -35,15 +36,15 @@ public class ConverseStreamDecoderTests
 
         using var decoder = new ConverseStreamDecoder();
         decoder.Feed(buffer, frame.Length);
-        Assert.True(decoder.TryRead(out ModelEvent e));
-        Assert.Equal("abc", Encoding.UTF8.GetString(e.Text.Span));
+        Assert.True(decoder.TryRead(out ConverseStreamEvent e));
+        Assert.Contains("\"text\":\"abc\"", Encoding.UTF8.GetString(e.Payload.Span));
 
         // The 0xFF garbage was not consumed: the next frame decodes cleanly.
         byte[] stop = F.MessageStop();
         stop.CopyTo(buffer, 0);
         decoder.Feed(buffer, stop.Length);
-        Assert.True(decoder.TryRead(out ModelEvent s));
-        Assert.Equal(ModelEventKind.MessageStop, s.Kind);
+        Assert.True(decoder.TryRead(out ConverseStreamEvent s));
+        Assert.Equal("messageStop", s.EventType);
     }
 
     [Fact]
@@ -53,41 +54,25 @@ public class ConverseStreamDecoderTests
         using var decoder = new ConverseStreamDecoder();
         decoder.Feed(data, data.Length);
 
-        Assert.True(decoder.TryRead(out ModelEvent a));
-        Assert.Equal("a", Encoding.UTF8.GetString(a.Text.Span));
-        Assert.True(decoder.TryRead(out ModelEvent b));
-        Assert.Equal("bb", Encoding.UTF8.GetString(b.Text.Span));
-        Assert.True(decoder.TryRead(out ModelEvent stop));
-        Assert.Equal("end_turn", stop.StopReason);
-        Assert.True(decoder.TryRead(out ModelEvent meta));
-        Assert.Equal(new TokenUsage(1, 2), meta.Usage);
-        Assert.Equal(3, meta.LatencyMs);
-        Assert.False(decoder.TryRead(out _));
+        var events = new List<ConverseStreamEvent>();
+        while (decoder.TryRead(out ConverseStreamEvent e))
+            events.Add(e);
+
+        Assert.Equal(["contentBlockDelta", "contentBlockDelta", "messageStop", "metadata"], events.Select(e => e.EventType));
+        Assert.Contains("\"text\":\"bb\"", Encoding.UTF8.GetString(events[1].Payload.Span));
         decoder.Complete();
     }
 
     [Fact]
-    public void Long_text_grows_the_reused_buffer()
+    public void A_payload_stays_valid_after_later_frames_are_decoded()
     {
-        string text = string.Concat(Enumerable.Repeat("ab€🙂", 2000));
-        byte[] data = F.TextDelta(text);
+        // The update's RawRepresentation keeps its event: later frames must not overwrite it.
+        byte[] data = Bytes.Concat(F.TextDelta("first"), F.TextDelta("second"));
         using var decoder = new ConverseStreamDecoder();
         decoder.Feed(data, data.Length);
-        Assert.True(decoder.TryRead(out ModelEvent e));
-        Assert.Equal(text, Encoding.UTF8.GetString(e.Text.Span));
-    }
-
-    [Fact]
-    public void Complete_without_message_stop_throws_truncated_and_with_it_does_not()
-    {
-        using var decoder = new ConverseStreamDecoder();
-        Assert.Equal(ModelErrorCodes.StreamTruncated, Assert.Throws<ModelException>(decoder.Complete).ErrorCode);
-
-        byte[] stop = F.MessageStop();
-        decoder.Feed(stop, stop.Length);
+        Assert.True(decoder.TryRead(out ConverseStreamEvent first));
         Assert.True(decoder.TryRead(out _));
-        Assert.True(decoder.MessageStopped);
-        decoder.Complete();
+        Assert.Contains("\"text\":\"first\"", Encoding.UTF8.GetString(first.Payload.Span));
     }
 
     [Fact]
@@ -113,7 +98,7 @@ public class ConverseStreamDecoderTests
     [Fact]
     public void Frames_match_the_reference_vector_layout()
     {
-        // bedrock.md §2: the synthetic messageStart frame with these headers is 0x88 bytes, headers 0x52, prelude CRC 61d114e2.
+        // A reference frame checked against botocore's decoder: the synthetic messageStart frame with these headers is 0x88 bytes, headers 0x52, prelude CRC 61d114e2.
         byte[] frame = F.Frame("""{"p":"abcdefghijk","role":"assistant"}""", (":event-type", "messageStart"), (":content-type", "application/json"), (":message-type", "event"));
         Assert.Equal("000000880000005261D114E2", Convert.ToHexString(frame, 0, 12));
         Assert.Equal("B7F56AC9", Convert.ToHexString(frame, frame.Length - 4, 4));

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace BedrockStream.Function.Tests.Bedrock;
 
 /// <summary>
-/// ConverseStream event-stream frames (bedrock.md §1.5, §2) from literal JSON, for the Bedrock client's tests; the
+/// ConverseStream event-stream frames from literal JSON, for the Bedrock client's tests; the
 /// encoding itself is the local host's (<see cref="Local.EventStreamFrames.Frame"/>, AWSSDK.Core's encoder).
 /// </summary>
 public static class EventStreamFrames

@@ -1,10 +1,10 @@
 using System.Text;
 using Amazon.Runtime;
-using BedrockStream.Function.Bedrock;
+using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 
-/// <summary>The botocore-computed vector from the shared reference (sigv4-vector.txt, bedrock.md §6.2), copied here verbatim.</summary>
+/// <summary>A SigV4 vector for a ConverseStream POST computed by botocore (the AWS SDK for Python), copied here verbatim.</summary>
 public class SigV4SignerTests
 {
     private const string Body = """{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":64}}""";

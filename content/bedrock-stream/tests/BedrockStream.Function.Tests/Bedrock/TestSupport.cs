@@ -2,7 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
-using BedrockStream.Function.Bedrock;
+using BedrockStream.Function.Runtime;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Tests.Bedrock;
 
@@ -115,29 +116,34 @@ public static class Models
     public const string ModelId = "anthropic.claude-3-haiku-20240307-v1:0";
     public static readonly BasicAWSCredentials Basic = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 
-    public static ChatRequest Hi(double? temperature = null, string? system = null) =>
-        new(ModelId, [new ChatMessage("user", "hi")], system, 64, temperature);
+    /// <summary>The conversation of the signing vector: one user turn "hi".</summary>
+    public static readonly ChatMessage[] Hi = [new(ChatRole.User, "hi")];
 
-    public static BedrockChatModel Over(HttpMessageHandler handler, AWSCredentials? credentials = null) =>
-        new(new Uri("https://bedrock-runtime.us-east-1.amazonaws.com"), "us-east-1", credentials ?? Basic, new HttpClient(handler), new FixedTime(FixedTime.VectorDate));
+    /// <summary>The options of the signing vector: at most 64 tokens.</summary>
+    public static ChatOptions Options(float? temperature = null, string? instructions = null) =>
+        new() { MaxOutputTokens = 64, Temperature = temperature, Instructions = instructions };
 
-    /// <summary>Collected view of a stream: text joined, stop reason, metadata.</summary>
-    public static async Task<(List<string> Deltas, string? Stop, ModelEvent? Meta)> CollectAsync(IChatModel model, ChatRequest request, CancellationToken ct = default)
+    public static BedrockChatClient Over(HttpMessageHandler handler, AWSCredentials? credentials = null, BedrockChatClientOptions? options = null, string modelId = ModelId) =>
+        new(modelId, new Uri("https://bedrock-runtime.us-east-1.amazonaws.com"), "us-east-1", options, credentials ?? Basic, new HttpClient(handler), new FixedTime(FixedTime.VectorDate));
+
+    /// <summary>Streams a "hi" request over <paramref name="handler"/> and collects what came out.</summary>
+    public static Task<Collected> RunAsync(HttpMessageHandler handler, ChatOptions? options = null) =>
+        Collected.FromAsync(Over(handler).GetStreamingResponseAsync(Hi, options ?? Options()));
+}
+
+/// <summary>What a stream of updates carried: the updates, the answer's text deltas, Bedrock's stop reason and the usage.</summary>
+public sealed record Collected(List<ChatResponseUpdate> Updates)
+{
+    public List<string> Deltas => [.. Updates.SelectMany(u => u.Contents).OfType<TextContent>().Select(t => t.Text)];
+    public string? Stop => Updates.Select(BedrockStopReason.Of).LastOrDefault(s => s is not null);
+    public UsageDetails? Usage => Updates.SelectMany(u => u.Contents).OfType<UsageContent>().LastOrDefault()?.Details;
+
+    public static async Task<Collected> FromAsync(IAsyncEnumerable<ChatResponseUpdate> updates)
     {
-        var deltas = new List<string>();
-        string? stop = null;
-        ModelEvent? meta = null;
-        await foreach (ModelEvent e in model.StreamAsync(request, ct))
-        {
-            switch (e.Kind)
-            {
-                case ModelEventKind.TextDelta: deltas.Add(Encoding.UTF8.GetString(e.Text.Span)); break; // copy now: the memory is reused
-                case ModelEventKind.MessageStop: stop = e.StopReason; break;
-                case ModelEventKind.Metadata: meta = e; break;
-            }
-        }
-
-        return (deltas, stop, meta);
+        var list = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in updates)
+            list.Add(update);
+        return new Collected(list);
     }
 }
 

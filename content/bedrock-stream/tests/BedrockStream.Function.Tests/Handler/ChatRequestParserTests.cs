@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Tests.Handler;
 
@@ -13,6 +14,9 @@ public class ChatRequestParserTests
         return request!;
     }
 
+    /// <summary>The conversation as (role, text) pairs, the system prompt first.</summary>
+    private static (ChatRole, string)[] Turns(ChatRequest request) => [.. request.Messages.Select(m => (m.Role, m.Text))];
+
     private static HttpError Reject(byte[] payload, FunctionSettings? settings = null)
     {
         bool ok = new ChatRequestParser(settings ?? Settings).TryParse(payload, out var request, out var error);
@@ -25,9 +29,7 @@ public class ChatRequestParserTests
     {
         var request = Parse(Events.Post("{\"prompt\":\"Hello\"}"));
 
-        Assert.Equal("model-x", request.ModelId);
-        Assert.Equal([new ChatMessage("user", "Hello")], request.Messages);
-        Assert.Equal("Default system.", request.System);
+        Assert.Equal([(ChatRole.System, "Default system."), (ChatRole.User, "Hello")], Turns(request));
         Assert.Equal(2000, request.MaxTokens);
         Assert.Null(request.Temperature);
     }
@@ -38,11 +40,10 @@ public class ChatRequestParserTests
         var request = Parse(Events.Post("""{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}],"prompt":"Go on","system":"Pirate.","maxTokens":7,"temperature":0.5,"extra":1}"""));
 
         Assert.Equal(
-            [new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello!"), new ChatMessage("user", "Go on")],
-            request.Messages);
-        Assert.Equal("Pirate.", request.System);
+            [(ChatRole.System, "Pirate."), (ChatRole.User, "Hi"), (ChatRole.Assistant, "Hello!"), (ChatRole.User, "Go on")],
+            Turns(request));
         Assert.Equal(7, request.MaxTokens);
-        Assert.Equal(0.5, request.Temperature);
+        Assert.Equal(0.5f, request.Temperature);
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public class ChatRequestParserTests
     {
         var request = Parse(Events.Post("""{"messages":[{"role":"user","content":"Only this"}]}"""));
 
-        Assert.Equal([new ChatMessage("user", "Only this")], request.Messages);
+        Assert.Equal([(ChatRole.System, "Default system."), (ChatRole.User, "Only this")], Turns(request));
     }
 
     [Theory]
@@ -63,7 +64,7 @@ public class ChatRequestParserTests
     [InlineData("0")]
     [InlineData("1")]
     public void Temperature_bounds_are_inclusive(string temperature) =>
-        Assert.Equal(double.Parse(temperature), Parse(Events.Post($"{{\"prompt\":\"x\",\"temperature\":{temperature}}}")).Temperature);
+        Assert.Equal(float.Parse(temperature), Parse(Events.Post($"{{\"prompt\":\"x\",\"temperature\":{temperature}}}")).Temperature);
 
     [Theory]
     [InlineData("text/plain")]
@@ -73,7 +74,7 @@ public class ChatRequestParserTests
     {
         var request = Parse(Events.Post("{not json} just text ✓", contentType));
 
-        Assert.Equal([new ChatMessage("user", "{not json} just text ✓")], request.Messages);
+        Assert.Equal((ChatRole.User, "{not json} just text ✓"), Turns(request)[^1]);
     }
 
     [Theory]
@@ -81,7 +82,7 @@ public class ChatRequestParserTests
     [InlineData("application/json; charset=utf-8")]
     [InlineData("application/x-www-form-urlencoded")]   // curl -d without -H
     public void Json_is_accepted_without_a_json_content_type_when_the_body_is_an_object(string? contentType) =>
-        Assert.Equal("hi", Parse(Events.Post(" {\"prompt\":\"hi\"}", contentType)).Messages[^1].Content);
+        Assert.Equal("hi", Parse(Events.Post(" {\"prompt\":\"hi\"}", contentType)).Messages[^1].Text);
 
     [Fact]
     public void Content_type_header_name_is_case_insensitive()
@@ -89,7 +90,7 @@ public class ChatRequestParserTests
         var payload = Encoding.UTF8.GetString(Events.Post("plain words", contentType: null))
             .Replace("\"headers\":{", "\"headers\":{\"Content-Type\":\"text/plain\",");
 
-        Assert.Equal("plain words", Parse(Encoding.UTF8.GetBytes(payload)).Messages[^1].Content);
+        Assert.Equal("plain words", Parse(Encoding.UTF8.GetBytes(payload)).Messages[^1].Text);
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public class ChatRequestParserTests
     {
         var body = Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"prompt\":\"héllo\"}"));
 
-        Assert.Equal("héllo", Parse(Events.Post(body, base64: true)).Messages[^1].Content);
+        Assert.Equal("héllo", Parse(Events.Post(body, base64: true)).Messages[^1].Text);
     }
 
     [Fact]
@@ -105,7 +106,7 @@ public class ChatRequestParserTests
     {
         var request = Parse(Events.Get("a=1&prompt=Hello%2C%20w%C3%B6rld+now%3F&b=2"));
 
-        Assert.Equal([new ChatMessage("user", "Hello, wörld now?")], request.Messages);
+        Assert.Equal((ChatRole.User, "Hello, wörld now?"), Turns(request)[^1]);
         Assert.Equal(2000, request.MaxTokens);
     }
 
@@ -115,7 +116,7 @@ public class ChatRequestParserTests
         var payload = Events.Build("GET", null, null, false, rawQuery: null, new() { ["prompt"] = "from parameters" });
         var text = Encoding.UTF8.GetString(payload).Replace("\"rawQueryString\":\"\",", "");
 
-        Assert.Equal("from parameters", Parse(Encoding.UTF8.GetBytes(text)).Messages[^1].Content);
+        Assert.Equal("from parameters", Parse(Encoding.UTF8.GetBytes(text)).Messages[^1].Text);
     }
 
     [Fact]

@@ -1,59 +1,72 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using BedrockStream.Function.Runtime;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Tests.Handler;
 
-/// <summary>One scripted step of a <see cref="FakeChatModel"/> call.</summary>
+/// <summary>One scripted step of a <see cref="FakeChatClient"/> call.</summary>
 internal abstract record Step
 {
-    public static Step Delta(string text) => new DeltaStep(text);
-    public static Step Stop(string reason = "end_turn") => new StopStep(reason);
-    public static Step Meta(int input, int output) => new MetaStep(input, output);
+    public static Step Delta(string text) => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant, text));
+    /// <summary>An update with the assistant role and no content, as at Bedrock's <c>messageStart</c>.</summary>
+    public static Step Role() => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant, []));
+    public static Step Reasoning(string text) => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent(text)]));
+    public static Step Signature(string signature) => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent(null) { ProtectedData = signature }]));
+    public static Step Redacted() => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant,
+        [new TextReasoningContent(null) { AdditionalProperties = new() { [BedrockKeys.RedactedContent] = new byte[] { 1, 2, 3 } } }]));
+    public static Step ToolCall(string id, string name, Dictionary<string, object?>? arguments = null) =>
+        new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant, [new FunctionCallContent(id, name, arguments)]));
+    public static Step ToolResult(string id, object? result, Exception? error = null) =>
+        new UpdateStep(new ChatResponseUpdate(ChatRole.Tool, [new FunctionResultContent(id, result) { Exception = error }]));
+    public static Step Stop(string reason = "end_turn") => new UpdateStep(BedrockStopReason.MessageStop(reason));
+    public static Step Meta(int input, int output, int? cacheRead = null, int? cacheWrite = null) => new UpdateStep(new ChatResponseUpdate(ChatRole.Assistant,
+        [new UsageContent(new UsageDetails
+        {
+            InputTokenCount = input,
+            OutputTokenCount = output,
+            CachedInputTokenCount = cacheRead,
+            AdditionalCounts = cacheWrite is { } w ? new() { [BedrockKeys.CacheWriteInputTokens] = w } : null,
+        })]));
     public static Step Throw(string code, string message = "boom", TimeSpan? retryAfter = null) => new ThrowStep(new ModelException(code, message, retryAfter: retryAfter));
+    /// <summary>Any other failure, e.g. a bug in middleware.</summary>
+    public static Step Fail(Exception error) => new ThrowStep(error);
     public static Step Advance(int milliseconds) => new AdvanceStep(TimeSpan.FromMilliseconds(milliseconds));
-    /// <summary>Signals <see cref="FakeChatModel.Hanging"/>, then waits until the call's token is cancelled.</summary>
+    /// <summary>Signals <see cref="FakeChatClient.Hanging"/>, then waits until the call's token is cancelled.</summary>
     public static Step Hang() => new HangStep();
 }
-internal sealed record DeltaStep(string Text) : Step;
-internal sealed record StopStep(string Reason) : Step;
-internal sealed record MetaStep(int Input, int Output) : Step;
-internal sealed record ThrowStep(ModelException Error) : Step;
+internal sealed record UpdateStep(ChatResponseUpdate Update) : Step;
+internal sealed record ThrowStep(Exception Error) : Step;
 internal sealed record AdvanceStep(TimeSpan By) : Step;
 internal sealed record HangStep : Step;
 
-/// <summary>
-/// A scripted <see cref="IChatModel"/>: each call plays the next script (the last one repeats). Deltas share one
-/// buffer that is overwritten after each event, as the real client's memory is only valid until the next event.
-/// </summary>
-internal sealed class FakeChatModel(ManualTimeProvider? time, params Step[][] scripts) : IChatModel
+/// <summary>One call the handler made: the messages and options it passed.</summary>
+internal sealed record ChatCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);
+
+/// <summary>A scripted <see cref="IChatClient"/>: each call plays the next script (the last one repeats).</summary>
+internal sealed class FakeChatClient(ManualTimeProvider? time, params Step[][] scripts) : IChatClient
 {
-    public List<ChatRequest> Requests { get; } = [];
+    public List<ChatCall> Calls { get; } = [];
     public TaskCompletionSource Hanging { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static FakeChatModel Answer(params string[] deltas) =>
-        new(null, [.. deltas.Select(Step.Delta), Step.Stop(), Step.Meta(12, deltas.Length)]);
+    public static FakeChatClient Answer(params string[] deltas) =>
+        new(null, [Step.Role(), .. deltas.Select(Step.Delta), Step.Stop(), Step.Meta(12, deltas.Length)]);
 
-    public async IAsyncEnumerable<ModelEvent> StreamAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        Requests.Add(request);
-        var script = scripts[Math.Min(Requests.Count - 1, scripts.Length - 1)];
-        var shared = new byte[4096];
+        Calls.Add(new ChatCall([.. messages], options));
+        var script = scripts[Math.Min(Calls.Count - 1, scripts.Length - 1)];
         foreach (var step in script)
         {
             await Task.Yield();
             switch (step)
             {
-                case DeltaStep d:
-                    int n = Encoding.UTF8.GetBytes(d.Text, shared);
-                    yield return ModelEvent.Delta(shared.AsMemory(0, n));
-                    shared.AsSpan().Fill((byte)'#');   // the memory is no longer the caller's
-                    break;
-                case StopStep s:
-                    yield return ModelEvent.Stop(s.Reason);
-                    break;
-                case MetaStep m:
-                    yield return ModelEvent.Meta(new TokenUsage(m.Input, m.Output), 42);
+                case UpdateStep u:
+                    yield return u.Update;
                     break;
                 case ThrowStep t:
                     throw t.Error;
@@ -67,6 +80,10 @@ internal sealed class FakeChatModel(ManualTimeProvider? time, params Step[][] sc
             }
         }
     }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose() { }
 }
 
 /// <summary>Records the status, the headers and every write as a separate chunk.</summary>
@@ -205,7 +222,7 @@ internal static class Events
 /// <summary>A handler wired to fakes: a manual clock, a recording response, a captured log, instant retry waits.</summary>
 internal sealed class Harness
 {
-    public Harness(FakeChatModel model, FunctionSettings? settings = null, ManualTimeProvider? time = null)
+    public Harness(FakeChatClient model, FunctionSettings? settings = null, ManualTimeProvider? time = null)
     {
         Time = time ?? new ManualTimeProvider();
         Model = model;
@@ -219,14 +236,14 @@ internal sealed class Harness
     }
 
     public ManualTimeProvider Time { get; }
-    public FakeChatModel Model { get; }
+    public FakeChatClient Model { get; }
     public FunctionSettings Settings { get; set; }
     public FakeResponseStream Response { get; } = new();
     public StringWriter Log { get; } = new();
     public List<TimeSpan> Waits { get; } = [];
     public RetryPolicy Retry { get; }
 
-    public StreamingHandler CreateHandler() => new(Settings, Model, Log, Time, Retry);
+    public ChatHandler CreateHandler() => new(Settings, Model, Log, Time, Retry);
 
     /// <summary>Runs one invocation whose Lambda deadline is <paramref name="deadlineIn"/> from now (default 60 s).</summary>
     public Task RunAsync(byte[] payload, TimeSpan? deadlineIn = null, CancellationToken cancellationToken = default)

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 
+using BedrockStream.Function.Runtime;
+
 namespace BedrockStream.Function.Tests.Handler;
 
 /// <summary>PRODUCT §4: one structured JSON line per invocation with CloudWatch EMF; no content unless LOG_CONTENT=true.</summary>
@@ -11,7 +13,7 @@ public class InvocationLogTests
     private static Harness Answering(bool logContent)
     {
         var time = new ManualTimeProvider();
-        var model = new FakeChatModel(time,
+        var model = new FakeChatClient(time,
         [
             Step.Advance(120), Step.Delta(SecretAnswer[0]), Step.Advance(10), Step.Delta(SecretAnswer[1]), Step.Delta(SecretAnswer[2]),
             Step.Stop("end_turn"), Step.Meta(21, 3), Step.Advance(70),
@@ -56,6 +58,9 @@ public class InvocationLogTests
         Assert.Equal(200, (long?)line["durationMs"]);
         Assert.Equal(21, (int?)line["inputTokens"]);
         Assert.Equal(3, (int?)line["outputTokens"]);
+        Assert.Equal(0, (int?)line["cacheReadInputTokens"]);
+        Assert.Equal(0, (int?)line["cacheWriteInputTokens"]);
+        Assert.Equal(0, (int?)line["toolCalls"]);
         Assert.Equal("end_turn", (string?)line["stopReason"]);
         Assert.Equal(h.Response.Chunks.Sum(c => c.Length), (long?)line["bytesSent"]);
         Assert.False(line.ContainsKey("errorType"));
@@ -63,13 +68,17 @@ public class InvocationLogTests
         var expectedAws = JsonNode.Parse($$"""
             {"Timestamp":{{h.Time.GetUtcNow().ToUnixTimeMilliseconds()}},"CloudWatchMetrics":[{"Namespace":"BedrockStream","Dimensions":[["model"]],
              "Metrics":[{"Name":"TimeToFirstToken","Unit":"Milliseconds"},{"Name":"Duration","Unit":"Milliseconds"},
-                        {"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"}]}]}
+                        {"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"},
+                        {"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},{"Name":"ToolCalls","Unit":"Count"}]}]}
             """);
         Assert.True(JsonNode.DeepEquals(expectedAws, line["_aws"]), line["_aws"]!.ToJsonString());
         Assert.Equal(120, (long?)line["TimeToFirstToken"]);
         Assert.Equal(200, (long?)line["Duration"]);
         Assert.Equal(21, (long?)line["InputTokens"]);
         Assert.Equal(3, (long?)line["OutputTokens"]);
+        Assert.Equal(0, (long?)line["CacheReadInputTokens"]);
+        Assert.Equal(0, (long?)line["CacheWriteInputTokens"]);
+        Assert.Equal(0, (long?)line["ToolCalls"]);
     }
 
     [Theory]
@@ -106,7 +115,7 @@ public class InvocationLogTests
     [Fact]
     public async Task A_rejected_request_logs_its_status_and_error_type_without_model_metrics()
     {
-        var h = new Harness(FakeChatModel.Answer("x"));
+        var h = new Harness(FakeChatClient.Answer("x"));
 
         await h.RunAsync(Events.Post("{\"prompt\":\"" + SecretPrompt + "\",\"maxTokens\":0}"));
 
@@ -124,7 +133,7 @@ public class InvocationLogTests
     [Fact]
     public async Task A_bedrock_error_logs_its_code_and_original_message()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw("AccessDeniedException", "role x is not authorized")]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw("AccessDeniedException", "role x is not authorized")]));
 
         await h.RunAsync(Events.Post("{\"prompt\":\"hi\"}"));
 
@@ -137,7 +146,7 @@ public class InvocationLogTests
     [Fact]
     public async Task A_mid_stream_failure_still_writes_exactly_one_line()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Delta("a"), Step.Throw("ModelStreamErrorException")]));
+        var h = new Harness(new FakeChatClient(null, [Step.Delta("a"), Step.Throw("ModelStreamErrorException")]));
 
         await Assert.ThrowsAsync<ModelException>(() => h.RunAsync(Events.Post("{\"prompt\":\"hi\"}")));
 
@@ -150,7 +159,7 @@ public class InvocationLogTests
     public async Task A_timeout_and_retries_are_logged()
     {
         var time = new ManualTimeProvider();
-        var h = new Harness(new FakeChatModel(time, [Step.Throw("ThrottlingException")], [Step.Hang()]), new FunctionSettings("m"), time);
+        var h = new Harness(new FakeChatClient(time, [Step.Throw("ThrottlingException")], [Step.Hang()]), new FunctionSettings("m"), time);
 
         var run = h.RunAsync(Events.Post("{\"prompt\":\"hi\"}"), deadlineIn: TimeSpan.FromSeconds(10));
         await h.Model.Hanging.Task.WaitAsync(TestTimeouts.Signal);

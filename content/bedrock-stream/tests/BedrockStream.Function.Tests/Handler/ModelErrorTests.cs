@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
+using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function.Tests.Handler;
 
-/// <summary>PRODUCT §4: Bedrock errors before and after the first token, and the deadline.</summary>
+/// <summary>Bedrock errors before and after the first token, retries, and the deadline.</summary>
 public class ModelErrorTests
 {
     private static readonly byte[] Prompt = Events.Post("{\"prompt\":\"hi\"}");
@@ -22,7 +23,7 @@ public class ModelErrorTests
     [InlineData("ConnectionError", "Connection reset", 502, "ConnectionError")]
     public async Task Bedrock_errors_before_the_first_token_are_mapped_json_errors(string code, string message, int status, string type)
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw(code, message)]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw(code, message)]));
 
         await h.RunAsync(Prompt);   // no exception: the caller gets a proper HTTP error
 
@@ -44,7 +45,7 @@ public class ModelErrorTests
     public async Task Throttling_sends_Retry_After_from_the_hint_or_1(int? retryAfterMs, string expected)
     {
         var retryAfter = retryAfterMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-        var h = new Harness(new FakeChatModel(null, [Step.Throw("ModelNotReadyException", "not ready", retryAfter)]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw("ModelNotReadyException", "not ready", retryAfter)]));
 
         await h.RunAsync(Prompt);
 
@@ -55,7 +56,7 @@ public class ModelErrorTests
     [Fact]
     public async Task Sse_error_after_the_first_token_ends_with_an_error_event_and_rethrows()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Delta("Hal"), Step.Throw("ModelStreamErrorException", "stream broke")]));
+        var h = new Harness(new FakeChatClient(null, [Step.Delta("Hal"), Step.Throw("ModelStreamErrorException", "stream broke")]));
 
         var thrown = await Assert.ThrowsAsync<ModelException>(() => h.RunAsync(Prompt));
 
@@ -64,30 +65,27 @@ public class ModelErrorTests
         Assert.Equal(
             ["data: {\"text\":\"Hal\"}\n\n", "event: error\ndata: {\"type\":\"ModelStreamError\",\"message\":\"The model call failed (ModelStreamErrorException).\"}\n\n"],
             h.Response.TextChunks);
-        Assert.Single(h.Model.Requests);   // never retried once bytes are out
+        Assert.Single(h.Model.Calls);   // never retried once bytes are out
     }
 
     [Fact]
     public async Task Text_error_after_the_first_token_ends_with_an_error_line_and_rethrows()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Delta("Hal"), Step.Throw("ThrottlingException", "slow down")]),
+        var h = new Harness(new FakeChatClient(null, [Step.Delta("Hal"), Step.Throw("ThrottlingException", "slow down")]),
             new FunctionSettings("m", Format: ResponseFormat.Text));
 
         await Assert.ThrowsAsync<ModelException>(() => h.RunAsync(Prompt));
 
         Assert.Equal(["Hal", "\n[error] Throttling: The model is busy (ThrottlingException); retry after 1 s.\n"], h.Response.TextChunks);
-        Assert.Single(h.Model.Requests);
+        Assert.Single(h.Model.Calls);
     }
 
     [Fact]
     public async Task A_bug_after_the_first_token_also_ends_with_an_error_event_and_rethrows()
     {
-        var model = new ThrowingModel(new InvalidOperationException("bug"));
-        var h = new Harness(new FakeChatModel(null, []));
-        var handler = new StreamingHandler(h.Settings, model, h.Log, h.Time);
+        var h = new Harness(new FakeChatClient(null, [Step.Delta("x"), Step.Fail(new InvalidOperationException("bug"))]));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            handler.HandleAsync(new Invocation("r", h.Time.GetUtcNow().AddMinutes(1), "arn", null, Prompt), h.Response, default));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => h.RunAsync(Prompt));
 
         Assert.Equal("event: error\ndata: {\"type\":\"InternalError\",\"message\":\"The function failed (InvalidOperationException).\"}\n\n", h.Response.TextChunks[^1]);
     }
@@ -98,7 +96,7 @@ public class ModelErrorTests
     public async Task Deadline_mid_stream_ends_cleanly_with_a_Timeout_error(ResponseFormat format, string last)
     {
         var time = new ManualTimeProvider();
-        var h = new Harness(new FakeChatModel(time, [Step.Delta("Once upon"), Step.Hang()]),
+        var h = new Harness(new FakeChatClient(time, [Step.Delta("Once upon"), Step.Hang()]),
             new FunctionSettings("m", Format: format, DeadlineMarginMs: 1000), time);
 
         var run = h.RunAsync(Prompt, deadlineIn: TimeSpan.FromSeconds(5));
@@ -117,7 +115,7 @@ public class ModelErrorTests
     public async Task Deadline_before_the_first_token_is_504()
     {
         var time = new ManualTimeProvider();
-        var h = new Harness(new FakeChatModel(time, [Step.Hang()]), new FunctionSettings("m"), time);
+        var h = new Harness(new FakeChatClient(time, [Step.Hang()]), new FunctionSettings("m"), time);
 
         var run = h.RunAsync(Prompt, deadlineIn: TimeSpan.FromSeconds(3));
         await h.Model.Hanging.Task.WaitAsync(TestTimeouts.Signal);
@@ -131,18 +129,18 @@ public class ModelErrorTests
     [Fact]
     public async Task A_deadline_already_inside_the_margin_is_504_without_a_model_call()
     {
-        var h = new Harness(FakeChatModel.Answer("never"));
+        var h = new Harness(FakeChatClient.Answer("never"));
 
         await h.RunAsync(Prompt, deadlineIn: TimeSpan.FromMilliseconds(999));
 
         Assert.Equal(504, h.Response.Status);
-        Assert.Empty(h.Model.Requests);
+        Assert.Empty(h.Model.Calls);
     }
 
     [Fact]
     public async Task Extreme_deadlines_do_not_break_the_handler()
     {
-        var h = new Harness(FakeChatModel.Answer("ok"));
+        var h = new Harness(FakeChatClient.Answer("ok"));
         var handler = h.CreateHandler();
 
         await handler.HandleAsync(new Invocation("r", DateTimeOffset.MinValue, "arn", null, Prompt), h.Response, default);
@@ -157,7 +155,7 @@ public class ModelErrorTests
     public async Task The_callers_cancellation_is_not_a_timeout()
     {
         var time = new ManualTimeProvider();
-        var h = new Harness(new FakeChatModel(time, [Step.Delta("a"), Step.Hang()]), new FunctionSettings("m"), time);
+        var h = new Harness(new FakeChatClient(time, [Step.Delta("a"), Step.Hang()]), new FunctionSettings("m"), time);
         using var shutdown = new CancellationTokenSource();
 
         var run = h.RunAsync(Prompt, cancellationToken: shutdown.Token);
@@ -173,37 +171,37 @@ public class ModelErrorTests
     [InlineData("ServiceUnavailableException")]
     public async Task Throttling_or_unavailability_before_the_first_byte_is_retried(string code)
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw(code)], [Step.Delta("ok"), Step.Stop()]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw(code)], [Step.Delta("ok"), Step.Stop()]));
 
         await h.RunAsync(Prompt);
 
         Assert.Equal(200, h.Response.Status);
-        Assert.Equal(2, h.Model.Requests.Count);
+        Assert.Equal(2, h.Model.Calls.Count);
         Assert.Equal([TimeSpan.FromMilliseconds(200)], h.Waits);
     }
 
     [Fact]
     public async Task At_most_two_retries_with_exponential_backoff_then_the_mapped_error()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw("ThrottlingException")]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw("ThrottlingException")]));
 
         await h.RunAsync(Prompt);
 
         Assert.Equal(429, h.Response.Status);
-        Assert.Equal(3, h.Model.Requests.Count);
+        Assert.Equal(3, h.Model.Calls.Count);
         Assert.Equal([TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400)], h.Waits);
     }
 
     [Fact]
     public async Task No_retry_when_it_would_not_fit_before_the_deadline()
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw("ThrottlingException")], [Step.Delta("ok"), Step.Stop()]),
+        var h = new Harness(new FakeChatClient(null, [Step.Throw("ThrottlingException")], [Step.Delta("ok"), Step.Stop()]),
             new FunctionSettings("m", DeadlineMarginMs: 0));
 
         await h.RunAsync(Prompt, deadlineIn: TimeSpan.FromMilliseconds(1100));   // 200 ms wait + 1 s attempt > 1.1 s
 
         Assert.Equal(429, h.Response.Status);
-        Assert.Single(h.Model.Requests);
+        Assert.Single(h.Model.Calls);
         Assert.Empty(h.Waits);
     }
 
@@ -214,21 +212,11 @@ public class ModelErrorTests
     [InlineData("InternalServerException")]
     public async Task Other_errors_are_not_retried(string code)
     {
-        var h = new Harness(new FakeChatModel(null, [Step.Throw(code)], [Step.Delta("ok"), Step.Stop()]));
+        var h = new Harness(new FakeChatClient(null, [Step.Throw(code)], [Step.Delta("ok"), Step.Stop()]));
 
         await h.RunAsync(Prompt);
 
         Assert.NotEqual(200, h.Response.Status);
-        Assert.Single(h.Model.Requests);
-    }
-
-    private sealed class ThrowingModel(Exception error) : IChatModel
-    {
-        public async IAsyncEnumerable<ModelEvent> StreamAsync(ChatRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            await Task.Yield();
-            yield return ModelEvent.Delta("x"u8.ToArray());
-            throw error;
-        }
+        Assert.Single(h.Model.Calls);
     }
 }
