@@ -5,8 +5,9 @@ using Amazon.Runtime.EventStreams;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// ConverseStream frames in the AWS event-stream binary format (bedrock.md §2), built by AWSSDK.Core's own
-/// encoder so the CRCs and header encoding are the real thing. Payloads follow §1.4, including the random
+/// ConverseStream frames in the AWS event-stream binary format (https://docs.aws.amazon.com/transcribe/latest/dg/event-stream.html),
+/// built by AWSSDK.Core's own encoder so the CRCs and header encoding are the real thing. Payloads are the events of
+/// https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html, including the random
 /// <c>"p"</c> padding field real Bedrock adds to every event.
 /// </summary>
 public static class EventStreamFrames
@@ -15,19 +16,62 @@ public static class EventStreamFrames
 
     public static byte[] MessageStart() => Event("messageStart", w => w.WriteString("role", "assistant"));
 
-    public static byte[] ContentBlockDelta(string text) => Event("contentBlockDelta", w =>
+    public static byte[] ContentBlockDelta(string text, int index = 0) => Delta(index, w => w.WriteString("text", text));
+
+    public static byte[] ReasoningDelta(string text, int index = 0) => Delta(index, w =>
     {
-        w.WriteNumber("contentBlockIndex", 0);
-        w.WriteStartObject("delta");
+        w.WriteStartObject("reasoningContent");
         w.WriteString("text", text);
         w.WriteEndObject();
     });
 
-    public static byte[] ContentBlockStop() => Event("contentBlockStop", w => w.WriteNumber("contentBlockIndex", 0));
+    public static byte[] ReasoningSignature(string signature, int index = 0) => Delta(index, w =>
+    {
+        w.WriteStartObject("reasoningContent");
+        w.WriteString("signature", signature);
+        w.WriteEndObject();
+    });
+
+    public static byte[] RedactedReasoning(byte[] encrypted, int index = 0) => Delta(index, w =>
+    {
+        w.WriteStartObject("reasoningContent");
+        w.WriteBase64String("redactedContent", encrypted);
+        w.WriteEndObject();
+    });
+
+    public static byte[] ToolUseStart(string toolUseId, string name, int index) => Event("contentBlockStart", w =>
+    {
+        w.WriteNumber("contentBlockIndex", index);
+        w.WriteStartObject("start");
+        w.WriteStartObject("toolUse");
+        w.WriteString("toolUseId", toolUseId);
+        w.WriteString("name", name);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    /// <summary>A fragment of a tool's JSON input: the fragments of one block concatenate to the whole input.</summary>
+    public static byte[] ToolInputDelta(string fragment, int index) => Delta(index, w =>
+    {
+        w.WriteStartObject("toolUse");
+        w.WriteString("input", fragment);
+        w.WriteEndObject();
+    });
+
+    public static byte[] ContentBlockStop(int index = 0) => Event("contentBlockStop", w => w.WriteNumber("contentBlockIndex", index));
+
+    private static byte[] Delta(int index, Action<Utf8JsonWriter> delta) => Event("contentBlockDelta", w =>
+    {
+        w.WriteNumber("contentBlockIndex", index);
+        w.WriteStartObject("delta");
+        delta(w);
+        w.WriteEndObject();
+    });
 
     public static byte[] MessageStop(string stopReason) => Event("messageStop", w => w.WriteString("stopReason", stopReason));
 
-    public static byte[] Metadata(int inputTokens, int outputTokens, long latencyMs) => Event("metadata", w =>
+    /// <summary>Usage and latency; the cache counts only when the request used prompt caching, as Bedrock does.</summary>
+    public static byte[] Metadata(int inputTokens, int outputTokens, long latencyMs, int? cacheReadInputTokens = null, int? cacheWriteInputTokens = null) => Event("metadata", w =>
     {
         w.WriteStartObject("metrics");
         w.WriteNumber("latencyMs", latencyMs);
@@ -35,11 +79,13 @@ public static class EventStreamFrames
         w.WriteStartObject("usage");
         w.WriteNumber("inputTokens", inputTokens);
         w.WriteNumber("outputTokens", outputTokens);
-        w.WriteNumber("totalTokens", inputTokens + outputTokens);
+        w.WriteNumber("totalTokens", inputTokens + outputTokens + (cacheReadInputTokens ?? 0) + (cacheWriteInputTokens ?? 0));
+        if (cacheReadInputTokens is { } read) w.WriteNumber("cacheReadInputTokens", read);
+        if (cacheWriteInputTokens is { } write) w.WriteNumber("cacheWriteInputTokens", write);
         w.WriteEndObject();
     });
 
-    /// <summary>An exception frame (§1.6): <c>:message-type exception</c>, <c>:exception-type</c>, payload <c>{"message"}</c>.</summary>
+    /// <summary>An exception frame after HTTP 200: <c>:message-type exception</c>, <c>:exception-type</c>, payload <c>{"message"}</c>.</summary>
     public static byte[] Exception(string exceptionType, string message, int? originalStatusCode = null)
     {
         var payload = JsonPayload(w =>
@@ -91,7 +137,7 @@ public static class EventStreamFrames
         return new EventStreamMessage(list, payload).ToByteArray();
     }
 
-    /// <summary>Random-length letters: Bedrock's side-channel padding (bedrock.md §1.4).</summary>
+    /// <summary>Random-length letters: the padding Bedrock adds to every event against length side channels.</summary>
     private static string Padding()
     {
         const string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

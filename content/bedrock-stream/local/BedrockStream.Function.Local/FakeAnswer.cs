@@ -4,10 +4,25 @@ using System.Text.RegularExpressions;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
+/// What a prompt asks of the fake model, from directives at its start (all optional, in any order):
+/// <c>#tokens:N</c> answer length; <c>#fault:name[@N]</c> a failure (see <see cref="FakeFault"/>);
+/// <c>#reason[:N]</c> reason first, in N tokens; <c>#redacted</c> encrypted reasoning instead;
+/// <c>#tool:name[{json}]</c> call that tool once (with that input); <c>#tool-loop:name</c> call it on every turn.
+/// </summary>
+public sealed record FakeDirectives(
+    string Text,
+    int? Tokens = null,
+    FakeFault? Fault = null,
+    int? ReasoningTokens = null,
+    bool Redacted = false,
+    string? ToolName = null,
+    string? ToolInput = null,
+    bool ToolLoop = false);
+
+/// <summary>
 /// The fake model's answer: deterministic from the prompt, so tests can predict it. It echoes the prompt's
 /// words, then continues with lorem words that include multi-byte UTF-8 (2-, 3- and 4-byte characters),
-/// which catches code that splits or counts text by bytes. Directives at the start of the prompt:
-/// <c>#tokens:N</c> (answer length) and <c>#fault:name[@N]</c> (see <see cref="FakeFault"/>).
+/// which catches code that splits or counts text by bytes.
 /// </summary>
 public static partial class FakeAnswer
 {
@@ -17,12 +32,18 @@ public static partial class FakeAnswer
         "adipiscing", "✓", "elit", "Ελληνικά", "sed", "🚀", "do", "smörgåsbord", "eiusmod", "jalapeño", "tempor",
     };
 
+    private static readonly string[] Thoughts =
+    {
+        "The", " user", " asks", " about", " this.", " Let", " me", " think", " it", " through", " step", " by", " step:",
+        " first", " the", " facts,", " then", " the", " answer.",
+    };
+
     /// <summary>The answer's tokens (each one contentBlockDelta). <paramref name="maxTokens"/> caps it (stop reason max_tokens).</summary>
     public static IReadOnlyList<string> Tokens(string prompt, int? maxTokens, out bool truncated)
     {
-        var (text, tokenCount, _) = ParseDirectives(prompt);
-        var words = Words(text);
-        var count = tokenCount ?? Math.Min(512, 8 + 2 * words.Length);
+        var directives = ParseDirectives(prompt);
+        var words = Words(directives.Text);
+        var count = directives.Tokens ?? Math.Min(512, 8 + 2 * words.Length);
         var tokens = new List<string>(count);
         string[] intro = { "Fake", " answer", " to", $" {words.Length}", " words:" };
         for (var i = 0; i < count; i++)
@@ -35,31 +56,65 @@ public static partial class FakeAnswer
         return truncated ? tokens.GetRange(0, maxTokens!.Value) : tokens;
     }
 
-    /// <summary>The prompt without directives, and the directives' values.</summary>
-    public static (string Text, int? Tokens, FakeFault? Fault) ParseDirectives(string prompt)
+    /// <summary>The reasoning's tokens: a short fixed monologue, repeated to <paramref name="count"/> tokens.</summary>
+    public static IReadOnlyList<string> Reasoning(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => Thoughts[i % Thoughts.Length])];
+
+    /// <summary>The answer to a turn of tool results: what the tools returned, word by word.</summary>
+    public static IReadOnlyList<string> AfterTools(IEnumerable<FakeBlock> results)
     {
-        int? tokens = null;
-        FakeFault? fault = null;
+        var tokens = new List<string> { "The", " tools", " returned" };
+        foreach (var result in results)
+        {
+            tokens.Add(result.Status == "error" ? " an error:" : ":");
+            tokens.AddRange(Words(result.Text ?? "").Select(w => " " + w));
+        }
+        tokens.Add(".");
+        return tokens;
+    }
+
+    /// <summary>The prompt without directives, and the directives' values.</summary>
+    public static FakeDirectives ParseDirectives(string prompt)
+    {
+        var directives = new FakeDirectives("");
         var rest = prompt.TrimStart();
         while (true)
         {
             var m = Directive().Match(rest);
             if (!m.Success) break;
             var value = m.Groups["value"].Value;
-            if (m.Groups["name"].Value.Equals("tokens", StringComparison.OrdinalIgnoreCase)
-                && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                tokens = Math.Clamp(n, 1, 100_000);
-            else if (FakeFault.TryParse(value, out var f))
-                fault = f;
+            directives = m.Groups["name"].Value.ToLowerInvariant() switch
+            {
+                "tokens" when Int(value) is { } n => directives with { Tokens = Math.Clamp(n, 1, 100_000) },
+                "fault" when FakeFault.TryParse(value, out var f) => directives with { Fault = f },
+                "reason" => directives with { ReasoningTokens = Math.Clamp(Int(value) ?? 12, 1, 10_000) },
+                "redacted" => directives with { Redacted = true },
+                "tool" when value.Length > 0 => directives with { ToolName = ToolName(value), ToolInput = ToolInput(value) },
+                "tool-loop" when value.Length > 0 => directives with { ToolName = ToolName(value), ToolInput = ToolInput(value), ToolLoop = true },
+                _ => directives,
+            };
             rest = rest[m.Length..].TrimStart();
         }
-        return (rest, tokens, fault);
+        return directives with { Text = rest };
     }
 
     public static int WordCount(string text) => Words(text).Length;
 
+    /// <summary>An IANA time zone named in the text (<c>Europe/Paris</c>, <c>America/New_York</c>), if any.</summary>
+    public static string? TimeZoneIn(string text) => TimeZone().Match(text) is { Success: true } m ? m.Value : null;
+
+    private static int? Int(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static string ToolName(string value) => value.Split('{', 2)[0];
+
+    private static string? ToolInput(string value) => value.IndexOf('{') is var brace and >= 0 ? value[brace..] : null;
+
     private static string[] Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    [GeneratedRegex(@"^#(?<name>tokens|fault):(?<value>\S+)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^#(?<name>tokens|fault|reason|redacted|tool-loop|tool)(?::(?<value>\S*))?(?=\s|$)", RegexOptions.IgnoreCase)]
     private static partial Regex Directive();
+
+    [GeneratedRegex(@"\b(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_]+(?:/[A-Za-z_]+)?\b")]
+    private static partial Regex TimeZone();
 }

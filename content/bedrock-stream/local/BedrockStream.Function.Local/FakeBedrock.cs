@@ -6,9 +6,10 @@ using Microsoft.AspNetCore.Http.Features;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// A fake Bedrock Runtime serving <c>POST /model/{modelId}/converse-stream</c> (bedrock.md §1): it checks
-/// the SigV4 signature, then streams real event-stream frames at a steady token rate, one write and flush
-/// per frame, or injects the failure asked for (<see cref="FakeFault"/>).
+/// A fake Bedrock Runtime serving <c>POST /model/{modelId}/converse-stream</c>: it checks the SigV4 signature
+/// and the request (<see cref="FakeConverseRequest"/>), then streams real event-stream frames at a steady token
+/// rate, one write and flush per frame (<see cref="FakeAnswerPlan"/>: reasoning, text, tool use, usage with prompt-cache
+/// counts), or injects the failure asked for (<see cref="FakeFault"/>).
 /// </summary>
 public sealed class FakeBedrock : IAsyncDisposable
 {
@@ -61,22 +62,27 @@ public sealed class FakeBedrock : IAsyncDisposable
                 return;
             }
 
-            if (!TryReadRequest(body, out var prompt, out var maxTokens, out var error))
+            if (!FakeConverseRequest.TryParse(body, record.ModelId, out var request, out var error))
             {
                 await ErrorAsync(context, record, 400, "ValidationException", error);
                 return;
             }
-            record.Prompt = prompt;
-            var directives = FakeAnswer.ParseDirectives(prompt);
+            record.Request = request;
+            record.Prompt = request.Prompt;
+            // Directives are read from the latest user text; a fault in it applies to that turn only, not to the
+            // tool-loop continuations that repeat it (inject those with FakeModel.NextFault).
+            var promptTurn = request.Messages.LastOrDefault(m => m.Role == "user" && m.Blocks.Any(b => b.Kind == "text"));
+            var directives = FakeAnswer.ParseDirectives(promptTurn is null ? "" : string.Join("\n", promptTurn.Blocks.Where(b => b.Kind == "text").Select(b => b.Text)));
+            bool continuation = request.ToolResults.Count > 0;
             record.Fault = FakeFault.TryParse(context.Request.Headers["x-fake-fault"], out var headerFault) ? headerFault
-                : directives.Fault ?? _model.TakeNextFault();
+                : _model.TakeNextFault() ?? (continuation ? null : directives.Fault);
 
             if (record.Fault is { IsHttpError: true } httpFault)
             {
                 await HttpFaultAsync(context, record, httpFault);
                 return;
             }
-            await StreamAsync(context, record, prompt, maxTokens);
+            await StreamAsync(context, record, FakeAnswerPlan.For(request, directives, _model));
         }
         finally
         {
@@ -84,42 +90,8 @@ public sealed class FakeBedrock : IAsyncDisposable
         }
     }
 
-    private static bool TryReadRequest(byte[] body, out string prompt, out int? maxTokens, out string error)
+    private async Task StreamAsync(HttpContext context, FakeModelRequest record, FakeAnswerPlan plan)
     {
-        prompt = "";
-        maxTokens = null;
-        error = "";
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
-            {
-                error = "1 validation error detected: Value at 'messages' failed to satisfy constraint: Member must not be null";
-                return false;
-            }
-            var last = messages[messages.GetArrayLength() - 1];
-            if (!last.TryGetProperty("role", out var role) || role.GetString() != "user")
-            {
-                error = "A conversation must end with a user message. Try again with a conversation that ends with a user message.";
-                return false;
-            }
-            if (last.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
-                prompt = string.Join("\n", content.EnumerateArray().Where(c => c.TryGetProperty("text", out _)).Select(c => c.GetProperty("text").GetString()));
-            if (root.TryGetProperty("inferenceConfig", out var config) && config.TryGetProperty("maxTokens", out var mt) && mt.TryGetInt32(out var m))
-                maxTokens = m;
-            return true;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            error = "Malformed input request, please reformat your input and try again.";
-            return false;
-        }
-    }
-
-    private async Task StreamAsync(HttpContext context, FakeModelRequest record, string prompt, int? maxTokens)
-    {
-        var tokens = FakeAnswer.Tokens(prompt, maxTokens, out var truncated);
         var fault = record.Fault;
         var response = context.Response;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -138,57 +110,81 @@ public sealed class FakeBedrock : IAsyncDisposable
             // Steady pacing: token i is due at start + i/rate on the Stopwatch clock, so delays do not add up.
             var interval = _model.TokenRate > 0 ? Stopwatch.Frequency / _model.TokenRate : 0;
             var schedule = Stopwatch.GetTimestamp();
-            var limit = fault is null || fault.Kind == FakeFaultKind.Guardrail ? tokens.Count : Math.Min(tokens.Count, fault.AfterTokens);
-            for (var i = 0; i < limit; i++)
+            int paced = 0, answerTokens = 0;
+            bool stopped = false;
+            foreach (var frame in plan.Frames)
             {
-                var due = schedule + (long)(i * interval);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-                var frame = EventStreamFrames.ContentBlockDelta(tokens[i]);
-                if (fault?.Kind == FakeFaultKind.BadCrc && i == limit - 1) frame = EventStreamFrames.WithBadCrc(frame);
-                await WriteFrameAsync(response, record, "contentBlockDelta", frame, ct, tokens[i]);
-                answer.Append(tokens[i]);
-                if (fault?.Kind == FakeFaultKind.Guardrail && i + 1 >= fault.AfterTokens) break;
+                if (frame.AnswerToken && fault is not null && fault.Kind != FakeFaultKind.Guardrail && answerTokens >= fault.AfterTokens)
+                {
+                    stopped = true;
+                    break;
+                }
+                if (frame.Paced)
+                {
+                    var due = schedule + (long)(paced++ * interval);
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+                }
+                var bytes = frame.Bytes;
+                bool lastBeforeFault = frame.AnswerToken && fault?.Kind == FakeFaultKind.BadCrc && answerTokens + 1 == fault.AfterTokens;
+                if (lastBeforeFault) bytes = EventStreamFrames.WithBadCrc(bytes);
+                await WriteFrameAsync(response, record, frame.Type, bytes, ct, frame.Text);
+                if (frame.AnswerToken)
+                {
+                    answer.Append(frame.Text);
+                    answerTokens++;
+                    if (fault?.Kind == FakeFaultKind.Guardrail && answerTokens >= fault.AfterTokens)
+                    {
+                        stopped = true;
+                        break;
+                    }
+                }
             }
             record.AnswerText = answer.ToString();
 
-            switch (fault?.Kind)
+            if (stopped || fault is { Kind: not FakeFaultKind.Guardrail })
             {
-                case FakeFaultKind.StreamThrottling:
-                    await WriteFrameAsync(response, record, "throttlingException", EventStreamFrames.Exception("throttlingException", "Too many tokens, please wait before trying again."), ct);
-                    return;
-                case FakeFaultKind.StreamModelError:
-                    await WriteFrameAsync(response, record, "modelStreamErrorException", EventStreamFrames.Exception("modelStreamErrorException", "Model Stream Error", 500), ct);
-                    return;
-                case FakeFaultKind.StreamInternalServer:
-                    await WriteFrameAsync(response, record, "internalServerException", EventStreamFrames.Exception("internalServerException", "The server encountered an internal error."), ct);
-                    return;
-                case FakeFaultKind.StreamValidation:
-                    await WriteFrameAsync(response, record, "validationException", EventStreamFrames.Exception("validationException", "The model returned an invalid response."), ct);
-                    return;
-                case FakeFaultKind.StreamServiceUnavailable:
-                    await WriteFrameAsync(response, record, "serviceUnavailableException", EventStreamFrames.Exception("serviceUnavailableException", "The service is temporarily unavailable."), ct);
-                    return;
-                case FakeFaultKind.BadCrc:
-                case FakeFaultKind.NoMessageStop:
-                    return; // the body just ends
-                case FakeFaultKind.ConnectionReset:
-                    // A reset discards what the peer has not read yet; one token slot (at least 50 ms) lets the
-                    // tokens already sent reach the caller first, so the reset really happens mid-stream.
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(50, interval * 1000.0 / Stopwatch.Frequency)), ct);
-                    context.Abort();
-                    return;
-                case FakeFaultKind.Stall:
-                    // Keep the connection open and silent until the caller gives up (or the host stops).
-                    await Task.Delay(Timeout.Infinite, ct);
-                    return;
+                switch (fault?.Kind)
+                {
+                    case FakeFaultKind.StreamThrottling:
+                        await WriteFrameAsync(response, record, "throttlingException", EventStreamFrames.Exception("throttlingException", "Too many tokens, please wait before trying again."), ct);
+                        return;
+                    case FakeFaultKind.StreamModelError:
+                        await WriteFrameAsync(response, record, "modelStreamErrorException", EventStreamFrames.Exception("modelStreamErrorException", "Model Stream Error", 500), ct);
+                        return;
+                    case FakeFaultKind.StreamInternalServer:
+                        await WriteFrameAsync(response, record, "internalServerException", EventStreamFrames.Exception("internalServerException", "The server encountered an internal error."), ct);
+                        return;
+                    case FakeFaultKind.StreamValidation:
+                        await WriteFrameAsync(response, record, "validationException", EventStreamFrames.Exception("validationException", "The model returned an invalid response."), ct);
+                        return;
+                    case FakeFaultKind.StreamServiceUnavailable:
+                        await WriteFrameAsync(response, record, "serviceUnavailableException", EventStreamFrames.Exception("serviceUnavailableException", "The service is temporarily unavailable."), ct);
+                        return;
+                    case FakeFaultKind.BadCrc:
+                    case FakeFaultKind.NoMessageStop:
+                        return; // the body just ends
+                    case FakeFaultKind.ConnectionReset:
+                        // A reset discards what the peer has not read yet; one token slot (at least 50 ms) lets the
+                        // tokens already sent reach the caller first, so the reset really happens mid-stream.
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(50, interval * 1000.0 / Stopwatch.Frequency)), ct);
+                        context.Abort();
+                        return;
+                    case FakeFaultKind.Stall:
+                        // Keep the connection open and silent until the caller gives up (or the host stops).
+                        await Task.Delay(Timeout.Infinite, ct);
+                        return;
+                }
             }
 
-            var stopReason = fault?.Kind == FakeFaultKind.Guardrail ? "guardrail_intervened" : truncated ? "max_tokens" : "end_turn";
-            await WriteFrameAsync(response, record, "contentBlockStop", EventStreamFrames.ContentBlockStop(), ct);
+            var stopReason = fault?.Kind == FakeFaultKind.Guardrail ? "guardrail_intervened" : plan.StopReason;
+            if (plan.OpenBlock is { } open)
+                await WriteFrameAsync(response, record, "contentBlockStop", EventStreamFrames.ContentBlockStop(open), ct);
             await WriteFrameAsync(response, record, "messageStop", EventStreamFrames.MessageStop(stopReason), ct);
             var latencyMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            await WriteFrameAsync(response, record, "metadata", EventStreamFrames.Metadata(FakeAnswer.WordCount(prompt), answer.Length == 0 ? 0 : tokens.Count, latencyMs), ct);
+            var usage = plan.Usage;
+            await WriteFrameAsync(response, record, "metadata",
+                EventStreamFrames.Metadata(usage.InputTokens, usage.OutputTokens, latencyMs, usage.CacheReadInputTokens, usage.CacheWriteInputTokens), ct);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
@@ -214,7 +210,7 @@ public sealed class FakeBedrock : IAsyncDisposable
         _ => ErrorAsync(context, record, 503, "ServiceUnavailableException", "The service is temporarily unavailable."),
     };
 
-    /// <summary>An error before the stream (bedrock.md §1.7): status, <c>x-amzn-ErrorType: Code:namespace</c>, <c>{"message"}</c>.</summary>
+    /// <summary>An error before the stream: status, <c>x-amzn-ErrorType: Code:namespace</c>, <c>{"message"}</c>.</summary>
     private static async Task ErrorAsync(HttpContext context, FakeModelRequest record, int status, string code, string message, string? retryAfter = null)
     {
         record.StatusCode = status;

@@ -30,6 +30,9 @@ public sealed class FakeModelRequest
     /// <summary>The last user message's text, as the model saw it.</summary>
     public string Prompt { get; internal set; } = "";
 
+    /// <summary>The request as the fake read it (messages and their blocks, system, tools, cache points); null when it was rejected before.</summary>
+    public FakeConverseRequest? Request { get; internal set; }
+
     /// <summary>Null when the SigV4 signature was valid; else why it was rejected (403).</summary>
     public string? SignatureError { get; internal set; }
 
@@ -68,6 +71,7 @@ public sealed class FakeModel
     private readonly object _gate = new();
     private readonly Queue<FakeModelRequest> _requests = new();
     private readonly List<(int Count, TaskCompletionSource<FakeModelRequest> Signal)> _waiters = new();
+    private readonly HashSet<string> _cachedPrefixes = new(StringComparer.Ordinal);
     private FakeFault? _nextFault;
     private int _requestCount;
 
@@ -115,7 +119,7 @@ public sealed class FakeModel
         }
     }
 
-    /// <summary>Forgets the recorded requests and any pending <see cref="NextFault"/>.</summary>
+    /// <summary>Forgets the recorded requests, any pending <see cref="NextFault"/> and the prompt cache.</summary>
     public void Reset()
     {
         lock (_gate)
@@ -123,7 +127,14 @@ public sealed class FakeModel
             _requests.Clear();
             _requestCount = 0;
             _nextFault = null;
+            _cachedPrefixes.Clear();
         }
+    }
+
+    /// <summary>Puts a prompt prefix in the fake's prompt cache; true when it was not there yet (a cache write).</summary>
+    internal bool CachePrefix(string prefix)
+    {
+        lock (_gate) return _cachedPrefixes.Add(prefix);
     }
 
     internal FakeFault? TakeNextFault()

@@ -78,8 +78,10 @@ public sealed class FakeBedrockTests
         Assert.Equal(a, FakeAnswer.Tokens("#tokens:7 one two", null, out _));
         Assert.Equal(3, FakeAnswer.Tokens("#tokens:7 one two", 3, out truncated).Count);
         Assert.True(truncated);
-        var (text, tokens, fault) = FakeAnswer.ParseDirectives("#fault:stream-throttling@5 #tokens:9 rest");
-        Assert.Equal(("rest", 9), (text, tokens));
-        Assert.Equal(new FakeFault(FakeFaultKind.StreamThrottling, 5), fault);
+        var directives = FakeAnswer.ParseDirectives("#fault:stream-throttling@5 #tokens:9 #reason:4 #tool:current_time{\"timeZone\":\"UTC\"} rest #tokens:3");
+        Assert.Equal(("rest #tokens:3", 9, 4), (directives.Text, directives.Tokens, directives.ReasoningTokens));
+        Assert.Equal(new FakeFault(FakeFaultKind.StreamThrottling, 5), directives.Fault);
+        Assert.Equal(("current_time", "{\"timeZone\":\"UTC\"}", false), (directives.ToolName, directives.ToolInput, directives.ToolLoop));
+        Assert.Equal(("probe", true, 12), (FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ToolName, FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ToolLoop, FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ReasoningTokens));
     }
 }
