@@ -104,13 +104,17 @@ public class TemplateOptionsTests
         [
             ".dockerignore", ".gitignore", ".github/workflows/ci.yml", "Demo.slnx", "Dockerfile", "README.md",
             "samconfig.toml", "template.yaml",
-            "src/Demo/Demo.csproj", "src/Demo/Program.cs", "src/Demo/StreamingHandler.cs",
+            // the function the user edits
+            "src/Demo/Demo.csproj", "src/Demo/Program.cs", "src/Demo/ChatHandler.cs", "src/Demo/ChatRequestParser.cs",
+            // the plumbing: the Lambda runtime and the Bedrock IChatClient
+            "src/Demo.Runtime/Demo.Runtime.csproj", "src/Demo.Runtime/Lambda/LambdaRuntime.cs", "src/Demo.Runtime/Bedrock/BedrockChatClient.cs",
             "tests/Demo.Tests/Demo.Tests.csproj", "local/Demo.Local/Demo.Local.csproj",
         ];
         foreach (var file in expected)
             Assert.Contains(file, files);
-        Assert.Contains(files, f => f.StartsWith("src/Demo/Runtime/", StringComparison.Ordinal));
-        Assert.Contains(files, f => f.StartsWith("src/Demo/Bedrock/", StringComparison.Ordinal));
+        // Nothing of the plumbing sits beside the code the user edits.
+        Assert.DoesNotContain(files, f => f.StartsWith("src/Demo/Lambda/", StringComparison.Ordinal) || f.StartsWith("src/Demo/Bedrock/", StringComparison.Ordinal));
+        Assert.Contains("src/Demo.Runtime/Demo.Runtime.csproj", project.Read("Demo.slnx"));
         Assert.DoesNotContain("Makefile", files);
         Assert.DoesNotContain(files, f => f.Contains("BedrockStream.Function", StringComparison.Ordinal) || f.Contains(".template.config", StringComparison.Ordinal));
         Assert.DoesNotContain("BedrockStream.Function", project.Read("src/Demo/Program.cs"));
@@ -123,7 +127,8 @@ public class TemplateOptionsTests
         var project = new GeneratedProject(await pack.CreateAsync("Acme.Chat_Api"), "Acme.Chat_Api");
 
         Assert.True(project.Exists("src/Acme.Chat_Api/Acme.Chat_Api.csproj"));
-        Assert.Contains("namespace Acme.Chat_Api", project.Read("src/Acme.Chat_Api/StreamingHandler.cs"));
+        Assert.Contains("namespace Acme.Chat_Api", project.Read("src/Acme.Chat_Api/ChatHandler.cs"));
+        Assert.Contains("namespace Acme.Chat_Api.Runtime", project.Read("src/Acme.Chat_Api.Runtime/Bedrock/BedrockChatClient.cs"));
         Assert.Contains("stack_name = \"acme-chat-api\"", project.Read("samconfig.toml"));
         Assert.Contains("Acme.Chat_Api", project.Read("template.yaml"));
     }

@@ -3,7 +3,7 @@ namespace BedrockStream.Function.Local;
 /// <summary>
 /// The chat page at <c>GET /</c> of the Function URL front: one self-contained HTML file (no CDN, works
 /// offline). It POSTs the prompt to the same origin and reads the answer with fetch + ReadableStream, so
-/// text appears as the chunks arrive. It understands both framings (PRODUCT.md §4): SSE (<c>data:</c>
+/// text appears as the chunks arrive. It understands both framings: SSE (<c>data:</c>
 /// lines, <c>event: done</c>, <c>event: error</c>) and plain text. Stable ids for browser tests:
 /// #prompt, #send, #answer, #status, #error, #meta; <c>/#prompt=...</c> fills the prompt and sends it.
 /// </summary>

@@ -36,7 +36,7 @@ internal sealed class ClientResponder : IInvocationResponder
         response.StatusCode = statusCode;
         foreach (var (name, value) in headers)
             if (!Dropped.Contains(name)) response.Headers.Append(name, value);
-        // Set-Cookie only from the prelude's cookies array (lambda-streaming.md §3).
+        // Set-Cookie only from the prelude's cookies array (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html).
         foreach (var cookie in cookies) response.Headers.Append("Set-Cookie", cookie);
         response.Headers["x-amzn-RequestId"] = _requestId;
         await response.StartAsync(cancellationToken);

@@ -2,10 +2,10 @@ using System.Globalization;
 
 namespace BedrockStream.Function.Local;
 
-/// <summary>The failures the fake model can produce (bedrock.md §1.6, §1.7, §7).</summary>
+/// <summary>The failures the fake model can produce (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors), and broken streams.</summary>
 public enum FakeFaultKind
 {
-    // HTTP errors before the stream (§1.7): status + x-amzn-ErrorType + {"message"}.
+    // HTTP errors before the stream: status + x-amzn-ErrorType + {"message"}.
     Validation,
     AccessDenied,
     NotFound,
@@ -14,14 +14,14 @@ public enum FakeFaultKind
     InternalServer,
     ServiceUnavailable,
 
-    // Exception frames after HTTP 200 and some tokens (§1.6).
+    // Exception frames after HTTP 200 and some tokens.
     StreamThrottling,
     StreamModelError,
     StreamInternalServer,
     StreamValidation,
     StreamServiceUnavailable,
 
-    // Broken streams (§7).
+    // Broken streams.
     /// <summary>Deltas, then the end of the body: no messageStop, no metadata.</summary>
     NoMessageStop,
     /// <summary>A frame whose message CRC is wrong.</summary>

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// Turns an HTTP request into the event a Function URL sends: payload format 2.0 (lambda-streaming.md §4).
+/// Turns an HTTP request into the event a Function URL sends: payload format 2.0 (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads).
 /// </summary>
 internal static class FunctionUrlEvent
 {
@@ -30,7 +30,7 @@ internal static class FunctionUrlEvent
             w.WriteString("rawPath", rawPath);
             w.WriteString("rawQueryString", rawQuery);
 
-            // Cookies travel in their own array, not as a "cookie" header (§4).
+            // Cookies travel in their own array, not as a "cookie" header.
             var cookies = request.Headers.Cookie.SelectMany(c => (c ?? "").Split(';'))
                 .Select(c => c.Trim()).Where(c => c.Length > 0).ToList();
             if (cookies.Count > 0)
@@ -40,7 +40,7 @@ internal static class FunctionUrlEvent
                 w.WriteEndArray();
             }
 
-            // Header names lower-cased, repeated values comma-joined (§4), plus what the Function URL adds.
+            // Header names lower-cased, repeated values comma-joined, plus what the Function URL adds.
             w.WriteStartObject("headers");
             foreach (var (name, values) in request.Headers)
             {
@@ -54,7 +54,7 @@ internal static class FunctionUrlEvent
             w.WriteString("x-amzn-trace-id", traceId);
             w.WriteEndObject();
 
-            // queryStringParameters is absent (not empty) when there is no query (§4).
+            // queryStringParameters is absent (not empty) when there is no query.
             if (rawQuery.Length > 0)
             {
                 w.WriteStartObject("queryStringParameters");
@@ -82,7 +82,7 @@ internal static class FunctionUrlEvent
             w.WriteNumber("timeEpoch", now.ToUnixTimeMilliseconds());
             w.WriteEndObject();
 
-            // Text bodies as they are; anything else (or invalid UTF-8) base64-encoded with isBase64Encoded (§4).
+            // Text bodies as they are; anything else (or invalid UTF-8) base64-encoded with isBase64Encoded.
             var base64 = false;
             if (body.Length > 0)
             {

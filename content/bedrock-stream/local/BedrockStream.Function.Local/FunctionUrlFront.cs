@@ -67,7 +67,7 @@ public sealed class FunctionUrlFront : IAsyncDisposable
 
         var requestId = Guid.NewGuid().ToString();
         var payload = FunctionUrlEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, NewTraceHeader());
-        // Never the query itself: GET ?prompt= carries the prompt, and no prompt text is logged (PRODUCT.md §4).
+        // Never the query itself: GET ?prompt= carries the prompt, and no prompt text is logged.
         var query = request.QueryString.HasValue ? $"?<{request.QueryString.Value!.Length - 1} chars>" : "";
         _log($"[host] {request.Method} {request.Path}{query} -> request {requestId}");
         await _emulator.InvokeAsync(requestId, payload, new ClientResponder(context, requestId));

@@ -7,15 +7,15 @@ namespace BedrockStream.Function.Local;
 internal sealed record HttpResponseHead(int StatusCode, IReadOnlyList<KeyValuePair<string, string>> Headers, IReadOnlyList<string> Cookies);
 
 /// <summary>
-/// Parses what the function sends for a Function URL: the streaming prelude (lambda-streaming.md §3:
+/// Parses what the function sends for a Function URL: the streaming prelude (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html:
 /// JSON + 8 NUL bytes, then the body) and the buffered format <c>{statusCode, headers, body, isBase64Encoded}</c>.
 /// </summary>
 internal static class HttpIntegrationResponse
 {
-    /// <summary>Content type of a streamed response that starts with a prelude (§2, §3).</summary>
+    /// <summary>Content type of a streamed response that starts with a prelude (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming).</summary>
     public const string ContentType = "application/vnd.awslambda.http-integration-response";
 
-    /// <summary>API Gateway wants the prelude within the first 16 KB (§3); the host enforces the same bound.</summary>
+    /// <summary>API Gateway wants the prelude within the first 16 KB; the host enforces the same bound.</summary>
     public const int MaxPreludeBytes = 16 * 1024;
 
     public const int DelimiterLength = 8;
@@ -54,7 +54,7 @@ internal static class HttpIntegrationResponse
 
     /// <summary>
     /// A buffered (non-streaming) answer: the Function URL response format when it has <c>statusCode</c>,
-    /// otherwise Lambda infers 200 with the whole answer as an <c>application/json</c> body (§3).
+    /// otherwise Lambda infers 200 with the whole answer as an <c>application/json</c> body (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html).
     /// </summary>
     public static (HttpResponseHead Head, byte[] Body) ParseBuffered(byte[] payload)
     {
@@ -99,7 +99,7 @@ internal static class HttpIntegrationResponse
         if (root.TryGetProperty("headers", out var h) && h.ValueKind == JsonValueKind.Object)
             foreach (var p in h.EnumerateObject())
                 headers.Add(KeyValuePair.Create(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
-        // multiValueHeaders is the API Gateway REST form; Function URLs use headers (§3), but both are honoured.
+        // multiValueHeaders is the API Gateway REST form; Function URLs use headers, but both are honoured.
         if (root.TryGetProperty("multiValueHeaders", out var mh) && mh.ValueKind == JsonValueKind.Object)
             foreach (var p in mh.EnumerateObject())
                 if (p.Value.ValueKind == JsonValueKind.Array)

@@ -10,7 +10,7 @@ internal sealed record RelayOutcome(bool Succeeded, long BodyBytes, string? Erro
 /// <summary>
 /// Moves the function's <c>/response</c> body to the HTTP client. A streamed body is read as it arrives
 /// (Kestrel hands out each chunk as soon as it is parsed) and every read is written and flushed to the
-/// client on its own: that is what makes tokens appear one by one (lambda-streaming.md §2).
+/// client on its own: that is what makes tokens appear one by one (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming).
 /// </summary>
 internal static class ResponseRelay
 {
@@ -27,7 +27,7 @@ internal static class ResponseRelay
             var usesPrelude = request.ContentType?.StartsWith(HttpIntegrationResponse.ContentType, StringComparison.OrdinalIgnoreCase) == true;
             if (usesPrelude)
             {
-                // Phase 1: the prelude, up to the 8 NUL bytes (§3). Nothing reaches the client before it is complete.
+                // Phase 1: the prelude, up to the 8 NUL bytes. Nothing reaches the client before it is complete.
                 var limit = HttpIntegrationResponse.MaxPreludeBytes + HttpIntegrationResponse.DelimiterLength;
                 var delimiter = -1;
                 while (delimiter < 0)
@@ -53,7 +53,7 @@ internal static class ResponseRelay
             }
             else
             {
-                // A plain stream (no prelude): Lambda passes the runtime's Content-Type on (§2).
+                // A plain stream (no prelude): Lambda passes the runtime's Content-Type on.
                 var type = request.ContentType ?? "application/octet-stream";
                 await client.StartAsync(200, new[] { KeyValuePair.Create("content-type", type) }, Array.Empty<string>(), cancellationToken);
             }
@@ -67,7 +67,7 @@ internal static class ResponseRelay
                 relayed += n;
             }
 
-            // Phase 3: the trailers that report an error after the first byte (§2); Kestrel parses HTTP/1.1 chunked trailers.
+            // Phase 3: the trailers that report an error after the first byte; Kestrel parses HTTP/1.1 chunked trailers.
             if (request.CheckTrailersAvailable())
             {
                 var type = request.GetTrailer(RuntimeApiHeaders.ErrorTypeTrailer).ToString();
@@ -95,7 +95,7 @@ internal static class ResponseRelay
     /// <summary>A buffered response (no <c>Lambda-Runtime-Function-Response-Mode: streaming</c>): relayed as a whole.</summary>
     public static async Task<RelayOutcome> RelayBufferedAsync(HttpRequest request, IInvocationResponder client, CancellationToken cancellationToken)
     {
-        // Lambda's limit for a buffered response (lambda-streaming.md §2: 6 MB).
+        // Lambda's limit for a buffered response (6 MB, https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html).
         const int limit = 6 * 1024 * 1024;
         byte[] payload;
         try

@@ -7,8 +7,8 @@ namespace BedrockStream.Function.Local;
 
 /// <summary>
 /// The Lambda Runtime API (2018-06-01) as one Lambda execution environment serves it to a custom runtime
-/// (lambda-streaming.md §1), plus what no official emulator does: streamed responses with a prelude,
-/// chunks relayed as they arrive, and error trailers (§2, §3, §7).
+/// (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), plus what no official emulator does: streamed responses with a prelude,
+/// chunks relayed as they arrive, and error trailers (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming).
 /// </summary>
 public sealed class RuntimeApiEmulator : IAsyncDisposable
 {
@@ -60,7 +60,7 @@ public sealed class RuntimeApiEmulator : IAsyncDisposable
         lock (_initErrorGate) { initError = _pendingInitError; _pendingInitError = null; }
         if (initError is not null)
         {
-            // "Error will be served in response to the first invoke" (§1, /init/error).
+            // "Error will be served in response to the first invoke" (/init/error).
             _log($"[host] request {requestId}: 502, the function failed to initialise: {initError}");
             await client.TryFailAsync(502, FunctionUrlErrors.InternalServerError);
             return;
@@ -88,7 +88,7 @@ public sealed class RuntimeApiEmulator : IAsyncDisposable
         if (!finished && invocation.TryEnd())
         {
             // Lambda stops the environment at the deadline ("Task timed out"); the function's own
-            // deadline handling should have ended the stream before (PRODUCT.md §4).
+            // deadline handling should have ended the stream before .
             _events.Add(RuntimeEventKind.InvocationTimedOut, requestId);
             _log($"[host] request {requestId}: Task timed out after {_functionTimeout.TotalSeconds:0.##} seconds; restarting the function");
             invocation.Abort();
@@ -279,7 +279,7 @@ public sealed class RuntimeApiEmulator : IAsyncDisposable
         return (type, body);
     }
 
-    /// <summary>The <c>errorMessage</c> of Lambda's error JSON (§1), or the body itself.</summary>
+    /// <summary>The <c>errorMessage</c> of Lambda's error JSON, or the body itself.</summary>
     internal static string ErrorMessage(string? body)
     {
         if (string.IsNullOrEmpty(body)) return "(no details)";

@@ -1,6 +1,6 @@
 namespace BedrockStream.Function.Local;
 
-/// <summary>Header names of the Lambda Runtime API (lambda-streaming.md §1, §2).</summary>
+/// <summary>Header names of the Lambda Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).</summary>
 internal static class RuntimeApiHeaders
 {
     public const string RequestId = "Lambda-Runtime-Aws-Request-Id";
@@ -14,7 +14,7 @@ internal static class RuntimeApiHeaders
     public const string ErrorBodyTrailer = "Lambda-Runtime-Function-Error-Body";
 }
 
-/// <summary>The bodies a real Function URL answers with when the function itself could not (lambda-streaming.md §2, §3).</summary>
+/// <summary>The bodies a real Function URL answers with when the function itself could not (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html).</summary>
 internal static class FunctionUrlErrors
 {
     public const string InternalServerError = "{\"Message\":\"Internal Server Error\"}";

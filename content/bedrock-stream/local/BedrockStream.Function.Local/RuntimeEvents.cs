@@ -15,7 +15,7 @@ public enum RuntimeEventKind
     ResponseStarted,
     /// <summary>The function's <c>/response</c> ended; <see cref="RuntimeEvent.Bytes"/> body bytes were relayed.</summary>
     ResponseCompleted,
-    /// <summary>A streamed response ended with Lambda's error trailers (lambda-streaming.md §2).</summary>
+    /// <summary>A streamed response ended with Lambda's error trailers.</summary>
     TrailersReceived,
     /// <summary>The function called <c>/error</c> before its first byte.</summary>
     InvocationError,

@@ -7,9 +7,9 @@ namespace BedrockStream.Function.Local;
 
 /// <summary>
 /// Checks that a request is SigV4-signed with the fake credentials, the way Bedrock does: same canonical
-/// request, signature computed by AWSSDK.Core's <see cref="AWS4Signer"/> (bedrock.md §1.1, §6).
+/// request, signature computed by AWSSDK.Core's <see cref="AWS4Signer"/> (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html).
 /// The canonical URI is the request path URI-encoded once more (<c>%3A</c> → <c>%253A</c>): the classic
-/// cause of <c>InvalidSignatureException</c> in hand-written clients (bedrock.md §0.3, §7).
+/// cause of <c>InvalidSignatureException</c> in hand-written clients.
 /// </summary>
 public static class SigV4Verifier
 {

@@ -146,7 +146,7 @@ internal sealed class HttpConnection : IDisposable
             return body;
         }
 
-        // Neither length nor chunked: the body ends when the server closes (RFC 9112 §6.3).
+        // Neither length nor chunked: the body ends when the server closes (RFC 9112, section 6.3).
         KeepAlive = false;
         using var all = new PooledBufferWriter(InitialBufferSize);
         all.Write(_buffer.AsSpan(_start, _end - _start));

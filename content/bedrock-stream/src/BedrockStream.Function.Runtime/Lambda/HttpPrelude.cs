@@ -84,7 +84,7 @@ internal static class HttpPrelude
         return false;
     }
 
-    /// <summary>"headers" maps a name to one string, so repeated headers are joined with ", " (RFC 9110 §5.3).</summary>
+    /// <summary>"headers" maps a name to one string, so repeated headers are joined with ", " (RFC 9110, section 5.3).</summary>
     private static string JoinValues(IReadOnlyList<KeyValuePair<string, string>> headers, int first, string name)
     {
         string value = headers[first].Value;

@@ -100,7 +100,7 @@ public sealed class StreamingResponse : IHttpResponseStream, IAsyncDisposable
     {
         ThrowIfNotWritable();
 
-        // A zero-length chunk is the end of a chunked body (RFC 9112 §7.1), so it must never be sent for a write.
+        // A zero-length chunk is the end of a chunked body (RFC 9112, section 7.1), so it must never be sent for a write.
         if (data.IsEmpty)
         {
             return;

@@ -3,7 +3,7 @@ using BedrockStream.Function.Local;
 namespace BedrockStream.Function.Tests.EndToEnd;
 
 /// <summary>
-/// Lambda's deadline (PRODUCT.md §4): with a model that stalls, the function ends the stream itself with
+/// Lambda's deadline: with a model that stalls, the function ends the stream itself with
 /// <c>event: error</c> of type Timeout shortly before <c>Lambda-Runtime-Deadline-Ms</c>, instead of being
 /// cut off by Lambda (here: by the host, which would log InvocationTimedOut and restart it).
 /// </summary>

@@ -5,7 +5,7 @@ using BedrockStream.Function.Local;
 
 namespace BedrockStream.Function.Tests.EndToEnd;
 
-/// <summary>Errors as a caller sees them (PRODUCT.md §4), through the real function and the host.</summary>
+/// <summary>Errors as a caller sees them (the README's error table), through the real function and the host.</summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class ErrorTests(SseHostFixture fixture)
 {
@@ -113,7 +113,7 @@ public sealed class ErrorTests(SseHostFixture fixture)
         Assert.DoesNotContain(events, e => e.Type == "done");
         Assert.False(string.IsNullOrEmpty(events[^1].Data));
 
-        // The runtime reported the failure to Lambda with the error trailers (lambda-streaming.md §2).
+        // The runtime reported the failure to Lambda with the error trailers.
         var trailers = await fixture.Host.Events.WaitForAsync(e => e.Kind == RuntimeEventKind.TrailersReceived && e.RequestId == response.RequestId, Timeout);
         Assert.False(string.IsNullOrEmpty(trailers.ErrorType));
         Assert.False(string.IsNullOrEmpty(trailers.ErrorBody));

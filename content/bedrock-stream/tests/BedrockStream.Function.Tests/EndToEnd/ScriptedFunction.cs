@@ -6,7 +6,7 @@ namespace BedrockStream.Function.Tests.EndToEnd;
 /// <summary>
 /// The test playing the function against the Runtime API emulator: <c>/next</c> with HttpClient, and the
 /// streamed <c>/response</c> written by hand over a socket, because HttpClient cannot send trailers
-/// (lambda-streaming.md §2, §6). Lets a test produce exactly the bytes it wants, including broken ones.
+/// (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming). Lets a test produce exactly the bytes it wants, including broken ones.
 /// </summary>
 public sealed class ScriptedFunction(Uri runtimeApi) : IDisposable
 {

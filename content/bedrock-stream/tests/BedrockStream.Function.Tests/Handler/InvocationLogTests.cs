@@ -4,7 +4,7 @@ using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function.Tests.Handler;
 
-/// <summary>PRODUCT §4: one structured JSON line per invocation with CloudWatch EMF; no content unless LOG_CONTENT=true.</summary>
+/// <summary>One structured JSON line per invocation with CloudWatch EMF; no content unless LOG_CONTENT=true.</summary>
 public class InvocationLogTests
 {
     private const string SecretPrompt = "my-secret-prompt-7f3a";

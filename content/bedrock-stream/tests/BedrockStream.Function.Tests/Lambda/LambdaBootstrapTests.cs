@@ -7,7 +7,7 @@ using static BedrockStream.Function.Tests.Runtime.Wire;
 
 namespace BedrockStream.Function.Tests.Runtime;
 
-/// <summary>The event loop: ordering, error routing, retries and survival (runtimes-custom; lambda-streaming.md §2).</summary>
+/// <summary>The event loop: ordering, error routing, retries and survival (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html).</summary>
 public sealed class LambdaBootstrapTests
 {
     private static readonly KeyValuePair<string, string>[] TextPlain = [new("Content-Type", "text/plain")];

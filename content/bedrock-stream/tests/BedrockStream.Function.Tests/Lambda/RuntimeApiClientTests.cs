@@ -6,7 +6,7 @@ using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function.Tests.Runtime;
 
-/// <summary>/next, /error and /init/error on the wire (runtimes-api; lambda-streaming.md §1).</summary>
+/// <summary>/next, /error and /init/error on the wire (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).</summary>
 public sealed class RuntimeApiClientTests
 {
     [Fact]

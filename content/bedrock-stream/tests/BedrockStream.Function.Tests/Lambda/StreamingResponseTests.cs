@@ -5,7 +5,7 @@ using static BedrockStream.Function.Tests.Runtime.Wire;
 
 namespace BedrockStream.Function.Tests.Runtime;
 
-/// <summary>The streaming <c>/response</c> POST, byte for byte (lambda-streaming.md §2–§3).</summary>
+/// <summary>The streaming <c>/response</c> POST, byte for byte (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming).</summary>
 public sealed class StreamingResponseTests
 {
     private static readonly KeyValuePair<string, string>[] TextPlain = [new("Content-Type", "text/plain")];

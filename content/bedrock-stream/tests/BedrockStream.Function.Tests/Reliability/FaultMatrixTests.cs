@@ -7,7 +7,7 @@ namespace BedrockStream.Function.Tests.Reliability;
 
 /// <summary>
 /// Every Bedrock failure the fake model can inject, through the real function process (issue 5, point 1):
-/// the caller sees what PRODUCT.md §4 defines, and the SAME process (same pid: no crash, no restart) then
+/// the caller sees what the README's error table says, and the SAME process (same pid: no crash, no restart) then
 /// serves a normal invocation. The fault is in the prompt (<c>#fault:name</c>), so retries fail too.
 /// </summary>
 [Collection(ReliabilityCollection.Name)]
