@@ -107,7 +107,7 @@ public class TemplateOptionsTests
             // the function the user edits
             "src/Demo/Demo.csproj", "src/Demo/Program.cs", "src/Demo/ChatHandler.cs", "src/Demo/ChatRequestParser.cs",
             // the plumbing: the Lambda runtime and the Bedrock IChatClient
-            "src/Demo.Runtime/Demo.Runtime.csproj", "src/Demo.Runtime/Lambda/LambdaRuntime.cs", "src/Demo.Runtime/Bedrock/BedrockChatClient.cs",
+            "src/Demo.Runtime/Demo.Runtime.csproj", "src/Demo.Runtime/LambdaRuntime.cs", "src/Demo.Runtime/Bedrock/BedrockChatClient.cs",
             "tests/Demo.Tests/Demo.Tests.csproj", "local/Demo.Local/Demo.Local.csproj",
         ];
         foreach (var file in expected)

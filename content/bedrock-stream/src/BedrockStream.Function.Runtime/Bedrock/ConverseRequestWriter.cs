@@ -45,7 +45,7 @@ internal static class ConverseRequestWriter
 
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
-        WriteMessages(writer, messages);
+        WriteMessages(writer, messages, shape);
         WriteSystem(writer, messages, options, shape);
         WriteInferenceConfig(writer, options, shape);
         WriteToolConfig(writer, options, shape);
@@ -54,13 +54,13 @@ internal static class ConverseRequestWriter
         writer.Flush();
     }
 
-    private static void WriteMessages(Utf8JsonWriter writer, IEnumerable<ChatMessage> messages)
+    private static void WriteMessages(Utf8JsonWriter writer, IEnumerable<ChatMessage> messages, ConverseRequestShape shape)
     {
         writer.WriteStartArray("messages"u8);
         bool any = false;
         foreach (ChatMessage message in messages)
         {
-            if (message.Role == ChatRole.System || !HasBlocks(message))
+            if (message.Role == ChatRole.System || !HasBlocks(message, shape))
             {
                 continue;
             }
@@ -71,7 +71,7 @@ internal static class ConverseRequestWriter
             writer.WriteStartArray("content"u8);
             foreach (AIContent content in message.Contents)
             {
-                WriteBlock(writer, message.Role, content);
+                WriteBlock(writer, message.Role, content, shape);
             }
 
             writer.WriteEndArray();
@@ -92,11 +92,11 @@ internal static class ConverseRequestWriter
         writer.WriteEndArray();
     }
 
-    private static bool HasBlocks(ChatMessage message)
+    private static bool HasBlocks(ChatMessage message, ConverseRequestShape shape)
     {
         foreach (AIContent content in message.Contents)
         {
-            if (IsBlock(message.Role, content))
+            if (IsBlock(message.Role, content, shape))
             {
                 return true;
             }
@@ -105,16 +105,17 @@ internal static class ConverseRequestWriter
         return false;
     }
 
-    private static bool IsBlock(ChatRole role, AIContent content) => content switch
+    private static bool IsBlock(ChatRole role, AIContent content, ConverseRequestShape shape) => content switch
     {
         TextContent text => role != ChatRole.Assistant || text.Text.TrimEnd().Length > 0,
-        TextReasoningContent or FunctionCallContent or FunctionResultContent => true,
+        TextReasoningContent => !shape.OmitReasoningHistory,
+        FunctionCallContent or FunctionResultContent => true,
         _ => false, // images, files and hosted-tool contents are not sent by this client
     };
 
-    private static void WriteBlock(Utf8JsonWriter writer, ChatRole role, AIContent content)
+    private static void WriteBlock(Utf8JsonWriter writer, ChatRole role, AIContent content, ConverseRequestShape shape)
     {
-        if (!IsBlock(role, content))
+        if (!IsBlock(role, content, shape))
         {
             return;
         }
@@ -256,7 +257,7 @@ internal static class ConverseRequestWriter
 
     private static void WriteInferenceConfig(Utf8JsonWriter writer, ChatOptions? options, ConverseRequestShape shape)
     {
-        int? maxTokens = shape.MaxTokens ?? options?.MaxOutputTokens;
+        int? maxTokens = shape.OmitMaxTokens ? null : shape.MaxTokens ?? options?.MaxOutputTokens;
         // Temperature and topP go out only when the caller set them: newer Claude models reject them, and models
         // with reasoning switched on may forbid them (shape.OmitSampling).
         float? temperature = shape.OmitSampling ? null : options?.Temperature;

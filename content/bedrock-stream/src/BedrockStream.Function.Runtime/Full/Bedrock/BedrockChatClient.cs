@@ -1,173 +1,111 @@
-using System.Buffers;
-using System.Net.Http;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Amazon.BedrockRuntime;
 using Amazon.BedrockRuntime.Model;
 using Amazon.Runtime;
-using Amazon.Runtime.EventStreams;
-using ChatTokenUsage = BedrockStream.Function.TokenUsage;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Runtime;
 
 /// <summary>
-/// <see cref="IChatModel"/> over <c>AmazonBedrockRuntimeClient.ConverseStreamAsync</c> (AWSSDK.BedrockRuntime):
-/// the SDK signs, resolves the endpoint (including <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c>)
-/// and decodes the event stream; this class maps its typed events and exceptions to <see cref="ModelEvent"/> and
-/// <see cref="ModelException"/> (bedrock.md §4).
+/// Amazon Bedrock as a Microsoft.Extensions.AI <see cref="IChatClient"/>: AWS.Bedrock.MEAI's
+/// <c>runtime.AsIChatClient(modelId)</c> over AWSSDK.BedrockRuntime (https://github.com/aws/aws-dotnet-ai), with
+/// two things added at the edge so that the function's code is the same as in the <c>--sdk core</c> variant:
+/// <list type="bullet">
+/// <item>the request is shaped for the model (<see cref="BedrockModel"/>: reasoning fields and budget, sampling left
+/// out where the model forbids it, prompt-cache points) through <see cref="ChatOptions.RawRepresentationFactory"/>,
+/// which AWS.Bedrock.MEAI honours;</item>
+/// <item>the SDK's exceptions become <see cref="ModelException"/>s with Bedrock's error code, and a stream that ends
+/// without <c>messageStop</c> is reported as truncated.</item>
+/// </list>
 /// </summary>
-public sealed class BedrockChatModel : IChatModel
+public sealed class BedrockChatClient : DelegatingChatClient
 {
-    private const int InitialTextBufferSize = 1024;
+    private readonly BedrockModel _model;
 
-    private readonly IAmazonBedrockRuntime _client;
-
-    /// <param name="client">The Bedrock Runtime client (a test can pass its own <see cref="IAmazonBedrockRuntime"/>).</param>
-    public BedrockChatModel(IAmazonBedrockRuntime client)
+    /// <param name="runtime">The Bedrock Runtime client (a test can pass its own).</param>
+    /// <param name="modelId">Model id, inference-profile id or ARN used when <see cref="ChatOptions.ModelId"/> is not set.</param>
+    /// <param name="options">Prompt caching and reasoning settings for the model.</param>
+    public BedrockChatClient(IAmazonBedrockRuntime runtime, string modelId, BedrockChatClientOptions? options = null)
+        : base(runtime.AsIChatClient(modelId))
     {
-        ArgumentNullException.ThrowIfNull(client);
-        _client = client;
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        _model = new BedrockModel(modelId, options ?? new BedrockChatClientOptions());
     }
 
     /// <summary>
-    /// A client configured the SDK's way: region from <c>AWS_REGION</c>, credentials from the default chain, endpoint
+    /// A client configured the SDK's way: region from <c>AWS_REGION</c>, credentials from the default chain, the endpoint
     /// from the SDK's endpoint rules or <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c> / <c>AWS_ENDPOINT_URL</c>.
     /// </summary>
-    public static BedrockChatModel FromEnvironment()
+    public static BedrockChatClient FromEnvironment(string modelId, BedrockChatClientOptions? options = null)
     {
         var config = new AmazonBedrockRuntimeConfig
         {
             // An answer may stream for the whole invocation; the handler's deadline token ends it, not the HTTP timeout.
             Timeout = TimeSpan.FromMinutes(15),
-            // One retry layer, the same in both stacks: the handler's RetryPolicy retries throttling before the
-            // first byte and only within the deadline. SDK retries on top would multiply the calls.
+            // One retry layer, the same in both variants: the handler retries throttling before the first byte and
+            // only within the deadline. SDK retries on top would multiply the calls.
             MaxErrorRetry = 0,
+            HttpClientFactory = new BedrockHttpClientFactory(),
         };
-        return new BedrockChatModel(new AmazonBedrockRuntimeClient(config));
+        return new BedrockChatClient(new AmazonBedrockRuntimeClient(config), modelId, options);
     }
 
-    public async IAsyncEnumerable<ModelEvent> StreamAsync(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The whole answer, assembled from the same ConverseStream call: the function's role may only call
+    /// <c>bedrock:InvokeModelWithResponseStream</c>, which does not cover the non-streaming Converse API.
+    /// </summary>
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(messages);
+        var (shapedMessages, shapedOptions) = ConverseRequests.Shape(messages, options, _model.Shape(messages, options));
 
-        using ConverseStreamResponse response = await StartAsync(ToConverseStreamRequest(request), cancellationToken).ConfigureAwait(false);
-        ConverseStreamOutput stream = response.Stream
-            ?? throw new ModelException(ModelErrorCodes.StreamTruncated, "Bedrock answered without an event stream.");
-
-        // One buffer for the UTF-8 text of every delta: a yielded ModelEvent.Text is valid until the next event (IChatModel).
-        byte[] text = ArrayPool<byte>.Shared.Rent(InitialTextBufferSize);
-        bool stopped = false;
-        IAsyncEnumerator<IEventStreamEvent> events = stream.GetAsyncEnumerator(cancellationToken);
+        // Cancelled when the caller's token is, and when this call ends for any reason: that ends the HTTP response,
+        // which AWS.Bedrock.MEAI would otherwise leave open (see BedrockHttpClientFactory).
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        BedrockHttpClientFactory.CallToken.Value = call.Token;
         try
         {
-            while (await MoveNextAsync(events, cancellationToken).ConfigureAwait(false))
+            await using var updates = base.GetStreamingResponseAsync(shapedMessages, shapedOptions, call.Token).GetAsyncEnumerator(call.Token);
+            bool stopped = false;
+            while (true)
             {
-                switch (events.Current)
+                try
                 {
-                    case ContentBlockDeltaEvent { Delta.Text: { Length: > 0 } delta }:
-                        int maxBytes = Encoding.UTF8.GetMaxByteCount(delta.Length);
-                        if (text.Length < maxBytes)
-                        {
-                            ArrayPool<byte>.Shared.Return(text);
-                            text = ArrayPool<byte>.Shared.Rent(maxBytes);
-                        }
-
-                        int length = Encoding.UTF8.GetBytes(delta, text);
-                        yield return ModelEvent.Delta(text.AsMemory(0, length));
+                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
                         break;
-
-                    case MessageStopEvent stop:
-                        stopped = true;
-                        yield return ModelEvent.Stop(stop.StopReason?.Value ?? "unknown");
-                        break;
-
-                    case ConverseStreamMetadataEvent metadata:
-                        // Metadata follows messageStop (bedrock.md §1.4), so the stream is read to its end.
-                        yield return ModelEvent.Meta(
-                            new ChatTokenUsage(metadata.Usage?.InputTokens ?? 0, metadata.Usage?.OutputTokens ?? 0),
-                            metadata.Metrics?.LatencyMs ?? 0);
-                        break;
-
-                    // messageStart, contentBlockStart/Stop, tool-use or reasoning deltas: nothing to relay.
                 }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToModelException(e) is { } mapped)
+                {
+                    throw mapped;
+                }
+
+                stopped |= updates.Current.RawRepresentation is MessageStopEvent;
+                yield return updates.Current;
             }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!stopped)
+                throw new ModelException(ModelErrorCodes.StreamTruncated, "The Bedrock stream ended before messageStop; the answer is incomplete.");
         }
         finally
         {
-            await events.DisposeAsync().ConfigureAwait(false);
-            ArrayPool<byte>.Shared.Return(text);
-        }
-
-        if (!stopped)
-        {
-            throw new ModelException(ModelErrorCodes.StreamTruncated, "The Bedrock stream ended before messageStop.");
-        }
-    }
-
-    /// <summary>The ConverseStream request; <c>temperature</c> only when the caller set it (some models reject it, bedrock.md §0.4).</summary>
-    internal static ConverseStreamRequest ToConverseStreamRequest(ChatRequest request)
-    {
-        var messages = new List<Message>(request.Messages.Count);
-        foreach (ChatMessage message in request.Messages)
-        {
-            messages.Add(new Message
-            {
-                Role = string.Equals(message.Role, "assistant", StringComparison.OrdinalIgnoreCase) ? ConversationRole.Assistant : ConversationRole.User,
-                Content = [new ContentBlock { Text = message.Content }],
-            });
-        }
-
-        var inference = new InferenceConfiguration { MaxTokens = request.MaxTokens };
-        if (request.Temperature is double temperature)
-        {
-            inference.Temperature = (float)temperature;
-        }
-
-        var converse = new ConverseStreamRequest
-        {
-            ModelId = request.ModelId,
-            Messages = messages,
-            InferenceConfig = inference,
-        };
-        if (!string.IsNullOrEmpty(request.System))
-        {
-            converse.System = [new SystemContentBlock { Text = request.System }];
-        }
-
-        return converse;
-    }
-
-    /// <summary>The call itself: the SDK's retries apply here, before any event has arrived.</summary>
-    private async Task<ConverseStreamResponse> StartAsync(ConverseStreamRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _client.ConverseStreamAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToModelException(e, beforeStream: true) is { } mapped)
-        {
-            throw mapped;
-        }
-    }
-
-    private static async ValueTask<bool> MoveNextAsync(IAsyncEnumerator<IEventStreamEvent> events, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await events.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToModelException(e, beforeStream: false) is { } mapped)
-        {
-            throw mapped;
+            call.Cancel();
         }
     }
 
     /// <summary>
-    /// Modeled errors keep Bedrock's code (e.g. <c>ThrottlingException</c>) and, before the stream, the HTTP status.
-    /// In-stream errors arrive as <see cref="BedrockRuntimeEventStreamException"/> with the modeled exception inside.
-    /// The SDK does not expose response headers on its exceptions, so no <c>Retry-After</c> is known here.
+    /// The SDK's failures as <see cref="ModelException"/>s. Before the stream the SDK throws the modeled exception
+    /// (with Bedrock's error code and HTTP status; it exposes no response headers, so no <c>Retry-After</c>). Inside
+    /// the stream it throws <see cref="BedrockRuntimeEventStreamException"/> with the modeled exception inside, whose
+    /// error code is not set: the exception's type name is Bedrock's error code there.
     /// </summary>
-    internal static ModelException? ToModelException(Exception error, bool beforeStream)
+    internal static ModelException? ToModelException(Exception error)
     {
         switch (error)
         {
@@ -176,7 +114,7 @@ public sealed class BedrockChatModel : IChatModel
             case OperationCanceledException or OutOfMemoryException:
                 return null;
             case BedrockRuntimeEventStreamException { InnerException: AmazonServiceException modeled }:
-                return FromService(modeled, statusCode: null, error);
+                return new ModelException(CodeOf(modeled), MessageOf(modeled), inner: error);
             case BedrockRuntimeEventStreamException { InnerException: IOException or HttpRequestException } broken:
                 return new ModelException(ModelErrorCodes.ConnectionError, $"The Bedrock stream broke: {broken.InnerException!.Message}", inner: error);
             case BedrockRuntimeEventStreamException malformed:
@@ -185,22 +123,23 @@ public sealed class BedrockChatModel : IChatModel
                 return new ModelException(ModelErrorCodes.ConnectionError, $"Could not reach Bedrock: {network.InnerException!.Message}", inner: error);
             case AmazonServiceException service:
                 int status = (int)service.StatusCode;
-                return FromService(service, beforeStream && status > 0 ? status : null, error);
+                return new ModelException(CodeOf(service), MessageOf(service), status > 0 ? status : null, inner: error);
             case IOException or HttpRequestException:
-                return new ModelException(ModelErrorCodes.ConnectionError,
-                    beforeStream ? $"Could not reach Bedrock: {error.Message}" : $"The Bedrock stream broke: {error.Message}", inner: error);
+                return new ModelException(ModelErrorCodes.ConnectionError, $"The connection to Bedrock failed: {error.Message}", inner: error);
             case AmazonClientException client when client.Message.Contains("credential", StringComparison.OrdinalIgnoreCase):
-                return new ModelException(BedrockErrorCodes.CredentialsError, $"No AWS credentials to sign the Bedrock request: {client.Message}", inner: error);
+                return new ModelException(ModelErrorCodes.CredentialsError, $"No AWS credentials to sign the Bedrock request: {client.Message}", inner: error);
             case AmazonClientException client:
-                return new ModelException(BedrockErrorCodes.ClientError, $"The Bedrock client failed: {client.Message}", inner: error);
+                return new ModelException(ModelErrorCodes.ClientError, $"The Bedrock client failed: {client.Message}", inner: error);
             default:
                 return null;
         }
     }
 
-    private static ModelException FromService(AmazonServiceException service, int? statusCode, Exception error)
-    {
-        string code = string.IsNullOrEmpty(service.ErrorCode) ? service.GetType().Name : service.ErrorCode;
-        return new ModelException(code, service.Message, statusCode, retryAfter: null, inner: error);
-    }
+    private static string CodeOf(AmazonServiceException service) =>
+        string.IsNullOrEmpty(service.ErrorCode) ? service.GetType().Name : service.ErrorCode;
+
+    // modelStreamErrorException carries the model's own status and message; the outer "Model Stream Error" says little.
+    private static string MessageOf(AmazonServiceException service) => service is ModelStreamErrorException model && (model.OriginalStatusCode is not null || model.OriginalMessage is not null)
+        ? $"{model.Message} (model status {model.OriginalStatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}: {model.OriginalMessage})"
+        : service.Message;
 }

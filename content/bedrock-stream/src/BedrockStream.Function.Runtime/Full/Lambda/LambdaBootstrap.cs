@@ -17,6 +17,7 @@ public sealed class LambdaBootstrap
 {
     private readonly RuntimeApiClient _client;
     private readonly InvocationHandler _handler;
+    private int _invocations;
 
     /// <param name="client">The Runtime API connection (its HTTP client is shared with RuntimeSupport).</param>
     /// <param name="handler">
@@ -42,7 +43,22 @@ public sealed class LambdaBootstrap
             .UseHttpClient(_client.HttpClient)
             .Build();
 
-        await bootstrap.RunAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            int served = _invocations;
+            try
+            {
+                await bootstrap.RunAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && _invocations > served)
+            {
+                // RuntimeSupport ends its loop when sending a streamed response fails, typically because the caller went
+                // away and the response connection was closed. That invocation is over either way and the environment is
+                // healthy, so serve the next one (a failing /next, with no invocation in between, still ends the process).
+                Console.Error.WriteLine($"bootstrap: could not finish a response ({e.GetType().Name}: {e.Message}); serving on.");
+            }
+        }
 
         // RuntimeSupport's loop returns quietly when cancelled; keep the contract of the core variant.
         cancellationToken.ThrowIfCancellationRequested();
@@ -50,6 +66,7 @@ public sealed class LambdaBootstrap
 
     private async Task InvokeAsync(Stream input, ILambdaContext context, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _invocations);
         var invocation = new Invocation(
             context.AwsRequestId,
             DateTimeOffset.UtcNow + context.RemainingTime,

@@ -9,7 +9,7 @@ namespace BedrockStream.Function.Runtime;
 /// <see cref="IHttpResponseStream"/> over Amazon.Lambda.Core's response streaming: <see cref="StartAsync"/> creates
 /// the stream with <c>LambdaResponseStreamFactory.CreateHttpStream</c> (the prelude carries status, headers and
 /// cookies), and each <see cref="WriteAsync"/> is one write to the <c>LambdaResponseStream</c>, which RuntimeSupport
-/// sends to the Runtime API as one chunk right away (lambda-streaming.md §6).
+/// sends to the Runtime API as one chunk right away.
 /// </summary>
 /// <remarks>Not thread-safe: one call at a time, like a <see cref="Stream"/>.</remarks>
 public sealed class LambdaHttpResponseStream : IHttpResponseStream, IDisposable

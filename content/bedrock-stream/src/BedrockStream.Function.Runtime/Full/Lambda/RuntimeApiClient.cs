@@ -6,7 +6,7 @@ namespace BedrockStream.Function.Runtime;
 /// <summary>
 /// The Lambda Runtime API connection of the <c>--sdk full</c> variant: Amazon.Lambda.RuntimeSupport owns the wire
 /// (<c>/next</c>, the streaming <c>/response</c>, <c>/error</c>, <c>/init/error</c>); this class holds the HTTP
-/// client it shares and reports start-up failures (lambda-streaming.md §6).
+/// client it shares and reports start-up failures (https://github.com/aws/aws-lambda-dotnet/tree/master/Libraries/src/Amazon.Lambda.RuntimeSupport).
 /// </summary>
 public sealed class RuntimeApiClient : IDisposable
 {

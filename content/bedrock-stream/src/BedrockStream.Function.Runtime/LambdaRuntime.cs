@@ -11,7 +11,8 @@ public static class LambdaRuntime
 {
     /// <summary>
     /// Standard output as CloudWatch Logs reads it: UTF-8, every write flushed at once, safe to share between threads.
-    /// Write whole lines (one write per line) so that a line is never split between two log events.
+    /// Write whole lines (one write per line) so that a line is never split between two log events. (Not
+    /// <see cref="Console.Out"/>, which Amazon.Lambda.RuntimeSupport reformats in the <c>--sdk full</c> variant.)
     /// </summary>
     public static TextWriter Output { get; } =
         TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true });
