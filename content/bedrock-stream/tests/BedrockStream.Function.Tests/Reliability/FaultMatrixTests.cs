@@ -20,11 +20,9 @@ public sealed class FaultMatrixTests(ReliabilityHost fixture)
         { "validation", 400, 502, "Validation", 1, null },
         { "access-denied", 403, 502, "AccessDenied", 1, null },
         { "not-found", 404, 502, "ResourceNotFound", 1, null },
-//#if (sdk == "core")
         // Bedrock's Retry-After (2 s) plus a minimal attempt does not fit before the deadline: no retry, the hint is
-        // passed on. (The full stack's SDK exceptions carry no headers, so it cannot honour the hint.)
+        // passed on.
         { "throttling", 429, 429, "Throttling", 1, "2" },
-//#endif
         // No hint: jittered backoff, two retries within the deadline, then 429 with the default hint.
         { "throttling-no-retry-after", 429, 429, "Throttling", 3, "1" },
         { "internal", 500, 503, "InternalServer", 1, null },

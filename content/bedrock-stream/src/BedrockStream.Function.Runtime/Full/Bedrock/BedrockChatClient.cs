@@ -68,7 +68,8 @@ public sealed class BedrockChatClient : DelegatingChatClient
         // Cancelled when the caller's token is, and when this call ends for any reason: that ends the HTTP response,
         // which AWS.Bedrock.MEAI would otherwise leave open (see BedrockHttpClientFactory).
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        BedrockHttpClientFactory.CallToken.Value = call.Token;
+        var http = new BedrockHttpClientFactory.ModelCall(call.Token);
+        BedrockHttpClientFactory.CurrentCall.Value = http;
         try
         {
             await using var updates = base.GetStreamingResponseAsync(shapedMessages, shapedOptions, call.Token).GetAsyncEnumerator(call.Token);
@@ -80,7 +81,7 @@ public sealed class BedrockChatClient : DelegatingChatClient
                     if (!await updates.MoveNextAsync().ConfigureAwait(false))
                         break;
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToModelException(e) is { } mapped)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && ToModelException(e, http.RetryAfter) is { } mapped)
                 {
                     throw mapped;
                 }
@@ -101,11 +102,11 @@ public sealed class BedrockChatClient : DelegatingChatClient
 
     /// <summary>
     /// The SDK's failures as <see cref="ModelException"/>s. Before the stream the SDK throws the modeled exception
-    /// (with Bedrock's error code and HTTP status; it exposes no response headers, so no <c>Retry-After</c>). Inside
-    /// the stream it throws <see cref="BedrockRuntimeEventStreamException"/> with the modeled exception inside, whose
-    /// error code is not set: the exception's type name is Bedrock's error code there.
+    /// with Bedrock's error code and HTTP status (not its headers: <paramref name="retryAfter"/> comes from this
+    /// client's HTTP handler). Inside the stream it throws <see cref="BedrockRuntimeEventStreamException"/> with the
+    /// modeled exception inside, whose error code is not set: the exception's type name is Bedrock's error code there.
     /// </summary>
-    internal static ModelException? ToModelException(Exception error)
+    internal static ModelException? ToModelException(Exception error, TimeSpan? retryAfter = null)
     {
         switch (error)
         {
@@ -123,7 +124,7 @@ public sealed class BedrockChatClient : DelegatingChatClient
                 return new ModelException(ModelErrorCodes.ConnectionError, $"Could not reach Bedrock: {network.InnerException!.Message}", inner: error);
             case AmazonServiceException service:
                 int status = (int)service.StatusCode;
-                return new ModelException(CodeOf(service), MessageOf(service), status > 0 ? status : null, inner: error);
+                return new ModelException(CodeOf(service), MessageOf(service), status > 0 ? status : null, retryAfter, error);
             case IOException or HttpRequestException:
                 return new ModelException(ModelErrorCodes.ConnectionError, $"The connection to Bedrock failed: {error.Message}", inner: error);
             case AmazonClientException client when client.Message.Contains("credential", StringComparison.OrdinalIgnoreCase):

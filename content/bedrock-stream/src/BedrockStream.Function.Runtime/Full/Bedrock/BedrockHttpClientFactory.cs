@@ -28,24 +28,42 @@ internal sealed class BedrockHttpClientFactory : HttpClientFactory
         };
 
     /// <summary>
-    /// The token that ends the current model call's HTTP response (<see cref="BedrockChatClient"/> sets it for each
-    /// call; it flows through the SDK's pipeline with the call's execution context).
+    /// The model call in progress (<see cref="BedrockChatClient"/> sets it for each call; it flows through the SDK's
+    /// pipeline with the call's execution context, down to this client's handler).
     /// </summary>
-    internal static readonly AsyncLocal<CancellationToken> CallToken = new();
+    internal static readonly AsyncLocal<ModelCall?> CurrentCall = new();
+
+    /// <summary>
+    /// What the HTTP layer learns about a model call that the SDK does not pass on: <see cref="Token"/> ends its
+    /// response, and <see cref="RetryAfter"/> is Bedrock's <c>Retry-After</c> on an error (the SDK's exceptions carry no headers).
+    /// </summary>
+    internal sealed class ModelCall(CancellationToken token)
+    {
+        public CancellationToken Token { get; } = token;
+
+        public TimeSpan? RetryAfter { get; set; }
+    }
 
     /// <summary>
     /// Disposes a response, which aborts its connection and fails the read in progress, when the current call's token
-    /// is cancelled. AWS.Bedrock.MEAI neither passes the caller's token to the reading of the event stream nor disposes
-    /// the response when its caller stops early: without this a stalled model would hold the invocation past its
-    /// deadline, and a caller who went away would leave the model generating (and billing) to the end.
+    /// is cancelled: AWS.Bedrock.MEAI neither passes the caller's token to the reading of the event stream nor disposes
+    /// the response when its caller stops early, so without this a stalled model would hold the invocation past its
+    /// deadline, and a caller who went away would leave the model generating (and billing) to the end. Also records
+    /// an error's <c>Retry-After</c>, and aligns event-stream reads on frames.
     /// </summary>
     private sealed class CancellableResponseHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            // The registration ends with the token's source: the model call's.
-            CallToken.Value.Register(static state => ((HttpResponseMessage)state!).Dispose(), response);
+            if (CurrentCall.Value is { } call)
+            {
+                // The registration ends with the token's source: the model call's.
+                call.Token.Register(static state => ((HttpResponseMessage)state!).Dispose(), response);
+                if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } retryAfter)
+                    call.RetryAfter = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+            }
+
             if (response.Content.Headers.ContentType?.MediaType == "application/vnd.amazon.eventstream")
                 response.Content = new FrameAlignedContent(response.Content);
             return response;
