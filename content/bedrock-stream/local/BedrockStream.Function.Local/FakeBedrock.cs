@@ -62,9 +62,10 @@ public sealed class FakeBedrock : IAsyncDisposable
                 return;
             }
 
-            if (!FakeConverseRequest.TryParse(body, record.ModelId, out var request, out var error))
+            if (!FakeConverseRequest.TryParse(body, record.ModelId, out var request, out var rejection))
             {
-                await ErrorAsync(context, record, 400, "ValidationException", error);
+                _log($"[fake-model] {rejection!.Status} {rejection.Code}: {rejection.Message}");
+                await ErrorAsync(context, record, rejection.Status, rejection.Code, rejection.Message);
                 return;
             }
             record.Request = request;

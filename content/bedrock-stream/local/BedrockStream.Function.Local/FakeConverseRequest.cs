@@ -11,6 +11,12 @@ public sealed record FakeBlock(string Kind, string? Text = null, string? Signatu
 /// <summary>One turn of the conversation: <c>user</c> or <c>assistant</c>, and its blocks.</summary>
 public sealed record FakeTurn(string Role, IReadOnlyList<FakeBlock> Blocks);
 
+/// <summary>Why Bedrock would refuse a request: the HTTP status, its error code and message.</summary>
+public sealed record FakeRejection(int Status, string Code, string Message)
+{
+    public static FakeRejection Validation(string message) => new(400, "ValidationException", message);
+}
+
 /// <summary>
 /// The parts of a ConverseStream request the fake model reads, checked the way Bedrock checks them, so that a
 /// request Bedrock would reject is rejected locally too (with a <c>ValidationException</c>):
@@ -19,8 +25,13 @@ public sealed record FakeTurn(string Role, IReadOnlyList<FakeBlock> Blocks);
 /// and each tool result must answer a tool use of the turn before;</item>
 /// <item>reasoning sent back in an assistant turn must carry the signature the model gave it (Claude rejects a
 /// tool-loop turn whose reasoning was altered or lost its signature);</item>
-/// <item>prompt-cache points only for the families that cache (Claude, Amazon Nova), and among the tools only for Claude;</item>
-/// <item>Claude's thinking budget must be at least 1,024 tokens and below <c>maxTokens</c>, without temperature.</item>
+/// <item>prompt-cache points only for the families that cache (Claude, Amazon Nova; others answer 403), and among the
+/// tools only for Claude;</item>
+/// <item>each family's own reasoning field only (<c>thinking</c> for Claude, <c>reasoningConfig</c> for Nova 2,
+/// <c>reasoning_effort</c> for gpt-oss); Claude's thinking budget at least 1,024 tokens and below <c>maxTokens</c>,
+/// without temperature; Nova 2's high effort without <c>maxTokens</c>, temperature or topP;</item>
+/// <item>no reasoning with a signature sent back to gpt-oss; no tools in a stream for DeepSeek-R1 and Llama 4;
+/// not both temperature and topP for the Claude 4.5 and 4.6 models.</item>
 /// </list>
 /// Request shape: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
 /// </summary>
@@ -65,27 +76,32 @@ public sealed class FakeConverseRequest
     /// <summary>The request's <c>additionalModelRequestFields</c> as JSON, or null.</summary>
     public string? AdditionalModelRequestFields { get; private set; }
 
+    /// <summary>The model id without an ARN or an inference-profile prefix.</summary>
+    public string BaseId => Base(ModelId);
+
     /// <summary>The model family from the model id: <c>anthropic</c>, <c>amazon</c>, <c>deepseek</c>, <c>openai</c>, <c>meta</c>, …</summary>
-    public string Family => Base(ModelId).Split('.')[0];
+    public string Family => BaseId.Split('.')[0];
 
     /// <summary>The signature the fake gives <paramref name="reasoning"/> (and expects back with it).</summary>
     public static string Sign(string reasoning) => Convert.ToBase64String(HMACSHA256.HashData(SigningKey, Encoding.UTF8.GetBytes(reasoning)));
 
-    /// <summary>Parses and checks <paramref name="body"/>; on failure <paramref name="error"/> is Bedrock's kind of message.</summary>
-    public static bool TryParse(byte[] body, string modelId, out FakeConverseRequest request, out string error)
+    public double? TopP { get; private set; }
+
+    /// <summary>Parses and checks <paramref name="body"/>; on failure <paramref name="rejection"/> is what Bedrock would answer.</summary>
+    public static bool TryParse(byte[] body, string modelId, out FakeConverseRequest request, out FakeRejection? rejection)
     {
         request = new FakeConverseRequest(modelId);
         try
         {
             using var document = JsonDocument.Parse(body);
-            error = request.Read(document.RootElement) ?? request.Check() ?? "";
+            rejection = request.Read(document.RootElement) is { } error ? FakeRejection.Validation(error) : request.Check();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            error = "Malformed input request, please reformat your input and try again.";
+            rejection = FakeRejection.Validation("Malformed input request, please reformat your input and try again.");
         }
 
-        return error.Length == 0;
+        return rejection is null;
     }
 
     private string? Read(JsonElement root)
@@ -110,6 +126,7 @@ public sealed class FakeConverseRequest
         {
             if (config.TryGetProperty("maxTokens", out var max)) MaxTokens = max.GetInt32();
             if (config.TryGetProperty("temperature", out var temperature)) Temperature = temperature.GetDouble();
+            if (config.TryGetProperty("topP", out var topP)) TopP = topP.GetDouble();
         }
 
         if (root.TryGetProperty("additionalModelRequestFields", out var fields) && fields.ValueKind == JsonValueKind.Object)
@@ -146,14 +163,16 @@ public sealed class FakeConverseRequest
         return new FakeBlock(block.EnumerateObject().FirstOrDefault().Name ?? "unknown");
     }
 
-    private string? Check()
+    private FakeRejection? Check()
     {
         if (Messages[^1].Role != "user")
-            return "A conversation must end with a user message. Try again with a conversation that ends with a user message.";
+            return FakeRejection.Validation("A conversation must end with a user message. Try again with a conversation that ends with a user message.");
 
         bool usesTools = Messages.Any(m => m.Blocks.Any(b => b.Kind is "toolUse" or "toolResult"));
         if (usesTools && ToolNames.Count == 0)
-            return "The toolConfig field must be defined when using toolUse and toolResult content blocks.";
+            return FakeRejection.Validation("The toolConfig field must be defined when using toolUse and toolResult content blocks.");
+        if (ToolNames.Count > 0 && (BaseId.StartsWith("deepseek.r1", StringComparison.Ordinal) || BaseId.StartsWith("meta.llama4", StringComparison.Ordinal)))
+            return FakeRejection.Validation("This model doesn't support tool use in streaming mode.");
 
         for (int i = 0; i < Messages.Count; i++)
         {
@@ -161,36 +180,63 @@ public sealed class FakeConverseRequest
             {
                 bool answered = i > 0 && Messages[i - 1].Blocks.Any(b => b.Kind == "toolUse" && b.ToolUseId == result.ToolUseId);
                 if (!answered)
-                    return $"messages.{i}: toolResult {result.ToolUseId} does not match a toolUse block of the previous turn.";
+                    return FakeRejection.Validation($"messages.{i}: toolResult {result.ToolUseId} does not match a toolUse block of the previous turn.");
             }
 
             foreach (var reasoning in Messages[i].Blocks.Where(b => b.Kind == "reasoning"))
             {
-                if (reasoning.Signature is null || reasoning.Signature != Sign(reasoning.Text ?? ""))
-                    return $"messages.{i}.content: Invalid `signature` in `thinking` block: reasoning sent back must be unchanged and keep its signature.";
+                if (Family == "openai" && reasoning.Signature is not null)
+                    return FakeRejection.Validation("This model doesn't support the reasoningContent.reasoningText.signature field. Remove reasoningContent.reasoningText.signature and try again.");
+                if (Family == "anthropic" && (reasoning.Signature is null || reasoning.Signature != Sign(reasoning.Text ?? "")))
+                    return FakeRejection.Validation($"messages.{i}.content: Invalid `signature` in `thinking` block: reasoning sent back must be unchanged and keep its signature.");
             }
         }
 
         bool anyCachePoint = SystemCachePoint || ToolsCachePoint || Messages.Any(m => m.Blocks.Any(b => b.Kind == "cachePoint"));
         if (anyCachePoint && Family is not ("anthropic" or "amazon"))
-            return $"The model {ModelId} does not support prompt caching (cachePoint).";
+            return new FakeRejection(403, "AccessDeniedException", "You invoked an unsupported model or your request did not allow prompt caching.");
         if (ToolsCachePoint && Family == "amazon")
-            return "Tools caching is not supported for Amazon Nova models: remove the cachePoint from toolConfig.tools.";
+            return FakeRejection.Validation("Malformed input request: extraneous key [cachePoint] is not permitted in toolConfig.tools for Amazon Nova models.");
 
-        if (Family == "anthropic" && AdditionalModelRequestFields is { } json)
+        if (Family == "anthropic" && Temperature is not null && TopP is not null && BaseId.Contains("-4-", StringComparison.Ordinal))
+            return FakeRejection.Validation("The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model. Please use only one.");
+
+        return AdditionalModelRequestFields is { } json ? CheckAdditionalFields(json) : null;
+    }
+
+    // Each family takes its own fields in additionalModelRequestFields; anything else is "extraneous".
+    private FakeRejection? CheckAdditionalFields(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var fields = document.RootElement;
+        string[] allowed = Family switch
         {
-            using var fields = JsonDocument.Parse(json);
-            if (fields.RootElement.TryGetProperty("thinking", out var thinking) && thinking.TryGetProperty("budget_tokens", out var budget))
-            {
-                int tokens = budget.GetInt32();
-                if (tokens < 1024)
-                    return "thinking.budget_tokens: Input should be greater than or equal to 1024";
-                if (MaxTokens is { } max && tokens >= max)
-                    return "`max_tokens` must be greater than `thinking.budget_tokens`.";
-                if (Temperature is { } t && t != 1)
-                    return "`temperature` may only be set to 1 when thinking is enabled.";
-            }
+            "anthropic" => ["thinking", "output_config", "anthropic_beta", "top_k"],
+            "amazon" => BaseId.StartsWith("amazon.nova-2", StringComparison.Ordinal) ? ["reasoningConfig", "inferenceConfig"] : ["inferenceConfig"],
+            "openai" => ["reasoning_effort"],
+            _ => [],
+        };
+        foreach (var field in fields.EnumerateObject())
+        {
+            if (!allowed.Contains(field.Name))
+                return FakeRejection.Validation($"Malformed input request: extraneous key [{field.Name}] is not permitted, please reformat your input and try again.");
         }
+
+        if (fields.TryGetProperty("thinking", out var thinking) && thinking.TryGetProperty("budget_tokens", out var budget))
+        {
+            int tokens = budget.GetInt32();
+            if (tokens < 1024)
+                return FakeRejection.Validation("thinking.budget_tokens: Input should be greater than or equal to 1024");
+            if (MaxTokens is { } max && tokens >= max)
+                return FakeRejection.Validation("`max_tokens` must be greater than `thinking.budget_tokens`.");
+        }
+
+        if (fields.TryGetProperty("thinking", out _) && ((Temperature is { } t && t != 1) || TopP is not null))
+            return FakeRejection.Validation("`temperature` may only be set to 1 when thinking is enabled or in adaptive mode.");
+
+        if (fields.TryGetProperty("reasoningConfig", out var nova) && nova.TryGetProperty("maxReasoningEffort", out var effort) && effort.GetString() == "high"
+            && (MaxTokens is not null || Temperature is not null || TopP is not null))
+            return FakeRejection.Validation("The model returned the following errors: `maxTokens` must be unset when reasoningConfig type is 'enabled' and maxReasoningEffort is 'high'.");
 
         return null;
     }

@@ -25,13 +25,16 @@ internal sealed class AnswerWriter : IDisposable
     private readonly InvocationLog _log;
     private readonly SseFrames _frames = new();
     private readonly PooledBufferWriter _text = new();
+    private readonly HashSet<string> _offeredTools;
     private Dictionary<string, string>? _toolNames;
 
-    public AnswerWriter(IHttpResponseStream response, ResponseFormat format, InvocationLog log)
+    /// <param name="offeredTools">The names of the tools the model was offered: a result for any other call is an error.</param>
+    public AnswerWriter(IHttpResponseStream response, ResponseFormat format, InvocationLog log, IEnumerable<string> offeredTools)
     {
         _response = response;
         _format = format;
         _log = log;
+        _offeredTools = [.. offeredTools];
     }
 
     public bool HasStarted { get; private set; }
@@ -71,7 +74,9 @@ internal sealed class AnswerWriter : IDisposable
 
                 case FunctionResultContent result:
                     string? name = _toolNames?.GetValueOrDefault(result.CallId);
-                    await SendAsync(IsSse ? _frames.ToolResult(result, name) : default, cancellationToken);
+                    // The tool loop answers a call to a tool that does not exist with a result; for the caller it is an error.
+                    string? error = result.Exception?.Message ?? (name is not null && !_offeredTools.Contains(name) ? $"The model called a tool this function does not have: {name}." : null);
+                    await SendAsync(IsSse ? _frames.ToolResult(result, name, error) : default, cancellationToken);
                     break;
 
                 case UsageContent usage:

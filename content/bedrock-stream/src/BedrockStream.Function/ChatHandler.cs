@@ -1,4 +1,5 @@
 using BedrockStream.Function.Runtime;
+using BedrockStream.Function.Tools;
 using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function;
@@ -6,7 +7,8 @@ namespace BedrockStream.Function;
 /// <summary>
 /// One invocation: request → conversation → the model's streamed updates → events on the response → one log line.
 /// Nothing is sent before the model's first content, so an early failure is still a clean HTTP error; a model call
-/// that is throttled before it starts is retried within the deadline.
+/// that is throttled before it starts is retried within the deadline; a model that keeps calling tools is stopped
+/// after <c>MAX_TOOL_ROUNDS</c> turns.
 /// </summary>
 public sealed class ChatHandler
 {
@@ -16,15 +18,17 @@ public sealed class ChatHandler
     private readonly TimeProvider _time;
     private readonly RetryPolicy _retry;
     private readonly ChatRequestParser _parser;
+    private readonly IList<AITool> _tools;
 
     /// <param name="chat">The model, as a Microsoft.Extensions.AI pipeline (Program.cs builds it).</param>
     /// <param name="log">Where the invocation's JSON log line goes (standard output in Lambda).</param>
-    public ChatHandler(FunctionSettings settings, IChatClient chat, TextWriter log, TimeProvider? time = null)
-        : this(settings, chat, log, time ?? TimeProvider.System, retry: null)
+    /// <param name="tools">The tools offered to the model; null: <see cref="FunctionTools.All"/>.</param>
+    public ChatHandler(FunctionSettings settings, IChatClient chat, TextWriter log, IEnumerable<AITool>? tools = null, TimeProvider? time = null)
+        : this(settings, chat, log, tools, time ?? TimeProvider.System, retry: null)
     {
     }
 
-    internal ChatHandler(FunctionSettings settings, IChatClient chat, TextWriter log, TimeProvider time, RetryPolicy? retry)
+    internal ChatHandler(FunctionSettings settings, IChatClient chat, TextWriter log, IEnumerable<AITool>? tools, TimeProvider time, RetryPolicy? retry)
     {
         _settings = settings;
         _chat = chat;
@@ -32,12 +36,13 @@ public sealed class ChatHandler
         _time = time;
         _retry = retry ?? new RetryPolicy(time);
         _parser = new ChatRequestParser(settings);
+        _tools = [.. tools ?? FunctionTools.All];
     }
 
     public async Task HandleAsync(Invocation invocation, IHttpResponseStream response, CancellationToken cancellationToken)
     {
         var record = new InvocationLog(invocation.RequestId, _settings.ModelId, _settings.LogContent, _time);
-        using var answer = new AnswerWriter(response, _settings.Format, record);
+        using var answer = new AnswerWriter(response, _settings.Format, record, _tools.Select(t => t.Name));
         try
         {
             if (!_parser.TryParse(invocation.Payload.Span, out var request, out var invalid))
@@ -61,12 +66,21 @@ public sealed class ChatHandler
         }
     }
 
-    /// <summary>The options of one model call: what the caller asked for, within the function's limits.</summary>
-    private static ChatOptions Options(ChatRequest request) => new()
+    /// <summary>
+    /// The options of the model calls: what the caller asked for, within the function's limits. The reasoning effort
+    /// is the caller's only when it is lower than <c>REASONING_EFFORT</c>: a caller can save reasoning tokens, not spend more.
+    /// </summary>
+    private ChatOptions Options(ChatRequest request)
     {
-        MaxOutputTokens = request.MaxTokens,
-        Temperature = request.Temperature,
-    };
+        var effort = request.Reasoning is { } asked && asked < _settings.ReasoningEffort ? asked : _settings.ReasoningEffort;
+        return new ChatOptions
+        {
+            MaxOutputTokens = request.MaxTokens,
+            Temperature = request.Temperature,
+            Reasoning = effort == ReasoningEffort.None ? null : new ReasoningOptions { Effort = effort },
+            Tools = _tools.Count == 0 ? null : _tools,
+        };
+    }
 
     private async Task StreamAnswerAsync(ChatRequest request, AnswerWriter answer, InvocationLog record, Deadline deadline, CancellationToken cancellationToken)
     {
@@ -80,8 +94,20 @@ public sealed class ChatHandler
                     await _retry.WaitAsync(wait, deadline.Token);
                 deadline.Token.ThrowIfCancellationRequested();
 
+                var toolTurns = new HashSet<string?>();
                 await foreach (var update in _chat.GetStreamingResponseAsync(request.Messages, options, deadline.Token).WithCancellation(deadline.Token))
+                {
+                    // Each model turn has its own message id; a turn with tool calls is a tool round.
+                    if (update.Contents.Any(c => c is FunctionCallContent) && toolTurns.Add(update.MessageId) && toolTurns.Count > _settings.MaxToolRounds)
+                    {
+                        // Leaving the loop ends the tool loop's stream: these calls are not run, no further turn is asked for.
+                        await answer.FailAsync(HttpError.ToolLoopLimit(_settings.MaxToolRounds), cancellationToken);
+                        return;
+                    }
+
                     await answer.WriteAsync(update, cancellationToken);
+                }
+
                 await answer.CompleteAsync(cancellationToken);
                 return;
             }

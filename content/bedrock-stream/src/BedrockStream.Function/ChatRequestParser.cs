@@ -12,7 +12,8 @@ namespace BedrockStream.Function;
 /// <param name="Messages">Microsoft.Extensions.AI messages, as any <see cref="IChatClient"/> takes them.</param>
 /// <param name="MaxTokens">Upper bound on the answer's length (at most <c>MAX_TOKENS</c>).</param>
 /// <param name="Temperature">Sent to the model only when the caller set it (some models reject it).</param>
-public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, float? Temperature = null);
+/// <param name="Reasoning">The reasoning effort the caller asked for (<c>off</c>, <c>low</c>, …), if any; it can only lower <c>REASONING_EFFORT</c>.</param>
+public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, float? Temperature = null, ReasoningEffort? Reasoning = null);
 
 /// <summary>
 /// Turns a Function URL event into a <see cref="ChatRequest"/>, or into the client error to answer with.
@@ -56,7 +57,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
             return HttpError.InvalidRequest("A GET request needs the prompt in the query: ?prompt=...");
         if (Encoding.UTF8.GetByteCount(prompt) > settings.MaxRequestBytes)
             return HttpError.PayloadTooLarge(settings.MaxRequestBytes);
-        return Build(prompt, null, null, null, null, out request);
+        return Build(prompt, null, null, null, null, null, out request);
     }
 
     private HttpError? FromBody(FunctionUrlRequest httpRequest, out ChatRequest? request)
@@ -86,7 +87,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
 
             var mediaType = MediaType(httpRequest.Header("content-type"));
             if (mediaType == "text/plain")
-                return Build(Encoding.UTF8.GetString(bytes), null, null, null, null, out request);
+                return Build(Encoding.UTF8.GetString(bytes), null, null, null, null, null, out request);
 
             bool isJsonType = mediaType.Length == 0 || mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
             bool looksLikeObject = bytes.TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
@@ -106,7 +107,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
                     ? "The request body is not valid JSON."
                     : $"The request body is not valid: {e.Path} is malformed or has the wrong type.");
             }
-            return Build(json!.Prompt, json.Messages, json.System, json.MaxTokens, json.Temperature, out request);
+            return Build(json!.Prompt, json.Messages, json.System, json.MaxTokens, json.Temperature, json.Reasoning, out request);
         }
         finally
         {
@@ -114,7 +115,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         }
     }
 
-    private HttpError? Build(string? prompt, List<ChatRequestMessage?>? messages, string? system, int? maxTokens, double? temperature, out ChatRequest? request)
+    private HttpError? Build(string? prompt, List<ChatRequestMessage?>? messages, string? system, int? maxTokens, double? temperature, string? reasoning, out ChatRequest? request)
     {
         request = null;
         var turns = new List<ChatMessage>((messages?.Count ?? 0) + 2);
@@ -149,8 +150,11 @@ public sealed class ChatRequestParser(FunctionSettings settings)
             return HttpError.InvalidRequest($"maxTokens must be from 1 to {settings.MaxTokens}.");
         if (temperature is { } t && !(t >= 0 && t <= 1))
             return HttpError.InvalidRequest("temperature must be from 0 to 1.");
+        ReasoningEffort? effort = FunctionSettings.Effort(reasoning);
+        if (reasoning is not null && effort is null)
+            return HttpError.InvalidRequest("reasoning must be \"off\", \"low\", \"medium\" or \"high\".");
 
-        request = new ChatRequest(turns, maxTokens ?? settings.MaxTokens, (float?)temperature);
+        request = new ChatRequest(turns, maxTokens ?? settings.MaxTokens, (float?)temperature, effort);
         return null;
     }
 

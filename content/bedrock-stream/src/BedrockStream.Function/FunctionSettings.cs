@@ -1,5 +1,6 @@
 using System.Globalization;
 using BedrockStream.Function.Runtime;
+using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function;
 
@@ -20,6 +21,10 @@ public enum ResponseFormat
 /// <param name="MaxRequestBytes"><c>MAX_REQUEST_BYTES</c>: largest accepted request body, after base64 decoding (1–6291456, default 65536).</param>
 /// <param name="LogContent"><c>LOG_CONTENT</c>: log the prompt and the answer (<c>true</c>/<c>false</c>, default false).</param>
 /// <param name="DeadlineMarginMs"><c>DEADLINE_MARGIN_MS</c>: how long before Lambda's deadline the answer is cut off (0–60000, default 1000).</param>
+/// <param name="ReasoningEffort"><c>REASONING_EFFORT</c>: <c>off</c> (default), <c>low</c>, <c>medium</c> or <c>high</c>; the most a request may ask for.</param>
+/// <param name="PromptCache"><c>PROMPT_CACHE</c>: prompt-cache points where the model supports them (<c>true</c>/<c>false</c>, default true).</param>
+/// <param name="MaxToolRounds"><c>MAX_TOOL_ROUNDS</c>: model turns that may call tools in one invocation (1–50, default 5).</param>
+/// <param name="ToolTimeoutSeconds"><c>TOOL_TIMEOUT_SECONDS</c>: how long one tool call may run, never past the deadline (1–900, default 10).</param>
 public sealed record FunctionSettings(
     string ModelId,
     int MaxTokens = FunctionSettings.DefaultMaxTokens,
@@ -27,10 +32,20 @@ public sealed record FunctionSettings(
     ResponseFormat Format = ResponseFormat.Sse,
     int MaxRequestBytes = FunctionSettings.DefaultMaxRequestBytes,
     bool LogContent = false,
-    int DeadlineMarginMs = FunctionSettings.DefaultDeadlineMarginMs)
+    int DeadlineMarginMs = FunctionSettings.DefaultDeadlineMarginMs,
+    ReasoningEffort ReasoningEffort = ReasoningEffort.None,
+    bool PromptCache = true,
+    int MaxToolRounds = FunctionSettings.DefaultMaxToolRounds,
+    int ToolTimeoutSeconds = FunctionSettings.DefaultToolTimeoutSeconds)
 {
     /// <summary>How long before Lambda's deadline the answer is cut off.</summary>
     public TimeSpan DeadlineMargin => TimeSpan.FromMilliseconds(DeadlineMarginMs);
+
+    /// <summary>How long one tool call may run.</summary>
+    public TimeSpan ToolTimeout => TimeSpan.FromSeconds(ToolTimeoutSeconds);
+
+    public const int DefaultMaxToolRounds = 5;
+    public const int DefaultToolTimeoutSeconds = 10;
 
     public const int DefaultMaxTokens = 1024;
     public const int MaxTokensLimit = 65536;
@@ -73,8 +88,32 @@ public sealed record FunctionSettings(
                 "true" => true,
                 var other => throw new ConfigurationException($"LOG_CONTENT must be 'true' or 'false' (got '{other}')."),
             },
-            DeadlineMarginMs: Int(Get("DEADLINE_MARGIN_MS"), "DEADLINE_MARGIN_MS", 0, MaxDeadlineMarginMs, DefaultDeadlineMarginMs));
+            DeadlineMarginMs: Int(Get("DEADLINE_MARGIN_MS"), "DEADLINE_MARGIN_MS", 0, MaxDeadlineMarginMs, DefaultDeadlineMarginMs),
+            ReasoningEffort: Get("REASONING_EFFORT").ToLowerInvariant() switch
+            {
+                "" => ReasoningEffort.None,
+                var name when Effort(name) is { } effort => effort,
+                var other => throw new ConfigurationException($"REASONING_EFFORT must be 'off', 'low', 'medium' or 'high' (got '{other}')."),
+            },
+            PromptCache: Get("PROMPT_CACHE").ToLowerInvariant() switch
+            {
+                "" or "true" => true,
+                "false" => false,
+                var other => throw new ConfigurationException($"PROMPT_CACHE must be 'true' or 'false' (got '{other}')."),
+            },
+            MaxToolRounds: Int(Get("MAX_TOOL_ROUNDS"), "MAX_TOOL_ROUNDS", 1, 50, DefaultMaxToolRounds),
+            ToolTimeoutSeconds: Int(Get("TOOL_TIMEOUT_SECONDS"), "TOOL_TIMEOUT_SECONDS", 1, 900, DefaultToolTimeoutSeconds));
     }
+
+    /// <summary>A reasoning effort by its name in settings and requests: <c>off</c>, <c>low</c>, <c>medium</c>, <c>high</c>.</summary>
+    public static ReasoningEffort? Effort(string? name) => name switch
+    {
+        "off" => Microsoft.Extensions.AI.ReasoningEffort.None,
+        "low" => Microsoft.Extensions.AI.ReasoningEffort.Low,
+        "medium" => Microsoft.Extensions.AI.ReasoningEffort.Medium,
+        "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
+        _ => null,
+    };
 
     private static int Int(string text, string name, int min, int max, int defaultValue)
     {

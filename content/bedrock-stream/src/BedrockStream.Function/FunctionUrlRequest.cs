@@ -45,7 +45,7 @@ public sealed class FunctionUrlHttp
     [JsonPropertyName("sourceIp")] public string? SourceIp { get; set; }
 }
 
-/// <summary>The JSON body of a chat request: <c>{"prompt","system","messages":[{role,content}],"maxTokens","temperature"}</c>.</summary>
+/// <summary>The JSON body of a chat request: <c>{"prompt","system","messages":[{role,content}],"maxTokens","temperature","reasoning"}</c>.</summary>
 public sealed class ChatRequestBody
 {
     [JsonPropertyName("prompt")] public string? Prompt { get; set; }
@@ -53,6 +53,7 @@ public sealed class ChatRequestBody
     [JsonPropertyName("messages")] public List<ChatRequestMessage?>? Messages { get; set; }
     [JsonPropertyName("maxTokens")] public int? MaxTokens { get; set; }
     [JsonPropertyName("temperature")] public double? Temperature { get; set; }
+    [JsonPropertyName("reasoning")] public string? Reasoning { get; set; }
 }
 
 /// <summary>One turn of <see cref="ChatRequestBody.Messages"/>.</summary>

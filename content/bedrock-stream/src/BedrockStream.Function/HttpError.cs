@@ -31,6 +31,9 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
     public static HttpError Timeout() =>
         new(504, "Timeout", "The function's deadline was reached before the model finished.");
 
+    public static HttpError ToolLoopLimit(int rounds) =>
+        new(502, "ToolLoopLimit", $"The model kept calling tools: the answer was stopped after {rounds} tool rounds (MAX_TOOL_ROUNDS).");
+
     /// <summary>Sends the status, headers and JSON body as the whole response; returns the body's length.</summary>
     public async ValueTask<int> WriteAsync(IHttpResponseStream response, CancellationToken cancellationToken)
     {

@@ -57,14 +57,14 @@ internal sealed class SseFrames : IDisposable
         return End();
     }
 
-    public ReadOnlyMemory<byte> ToolResult(FunctionResultContent result, string? toolName)
+    public ReadOnlyMemory<byte> ToolResult(FunctionResultContent result, string? toolName, string? error)
     {
         Begin("tool_result"u8);
         _json.WriteString("id"u8, result.CallId);
         JsonFraming.WriteOptional(_json, "name"u8, toolName);
-        if (result.Exception is { } error)
+        if (error is not null)
         {
-            _json.WriteString("error"u8, error.Message);
+            _json.WriteString("error"u8, error);
         }
         else
         {

@@ -26,6 +26,11 @@ public abstract class HostFixture : IAsyncLifetime
 
     protected abstract string ResponseFormat { get; }
 
+    /// <summary>Environment of the function beyond the format and the request limit (a model id, a system prompt, …).</summary>
+    protected virtual void Configure(IDictionary<string, string> environment)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var options = TestFunction.HostOptions(line =>
@@ -36,6 +41,7 @@ public abstract class HostFixture : IAsyncLifetime
         options.Environment["RESPONSE_FORMAT"] = ResponseFormat;
         options.Environment["MAX_REQUEST_BYTES"] = MaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         options.Environment["LOG_CONTENT"] = "false";
+        Configure(options.Environment);
         Host = await LocalHost.StartAsync(options);
 
         // One invocation first, so timing tests measure a warm function (the JIT's first-call cost is not streaming).
@@ -70,11 +76,47 @@ public sealed class TextHostFixture : HostFixture
 }
 
 /// <summary>
+/// A Claude model that reasons (low effort), with a system prompt long enough to be cached and the template's tools:
+/// the tool loop end to end, reasoning signatures sent back, prompt caching.
+/// </summary>
+public sealed class ClaudeToolsHostFixture : HostFixture
+{
+    public const string ModelId = "us.anthropic.claude-sonnet-4-6";
+
+    /// <summary>About 2,500 tokens: above Claude Sonnet 4.6's 2,048-token cache minimum.</summary>
+    public static readonly string SystemPrompt = string.Concat(Enumerable.Repeat("You are a careful assistant; answer briefly and cite the tool you used. ", 140));
+
+    protected override string ResponseFormat => "sse";
+
+    protected override void Configure(IDictionary<string, string> environment)
+    {
+        environment["MODEL_ID"] = ModelId;
+        environment["REASONING_EFFORT"] = "low";
+        environment["SYSTEM_PROMPT"] = SystemPrompt;
+        environment["MAX_TOOL_ROUNDS"] = "2";
+    }
+}
+
+/// <summary>A model without prompt caching (gpt-oss), given the same long system prompt with caching on.</summary>
+public sealed class NoCacheHostFixture : HostFixture
+{
+    protected override string ResponseFormat => "sse";
+
+    protected override void Configure(IDictionary<string, string> environment)
+    {
+        environment["MODEL_ID"] = "openai.gpt-oss-120b-1:0";
+        environment["SYSTEM_PROMPT"] = ClaudeToolsHostFixture.SystemPrompt;
+        environment["PROMPT_CACHE"] = "true";
+    }
+}
+
+/// <summary>
 /// One collection: the end-to-end tests run one after another (timing assertions should not compete for
 /// the CPU with each other), and the two hosts start once for all of them.
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class EndToEndCollection : ICollectionFixture<SseHostFixture>, ICollectionFixture<TextHostFixture>
+public sealed class EndToEndCollection : ICollectionFixture<SseHostFixture>, ICollectionFixture<TextHostFixture>,
+    ICollectionFixture<ClaudeToolsHostFixture>, ICollectionFixture<NoCacheHostFixture>
 {
     public const string Name = "EndToEnd";
 }

@@ -12,6 +12,7 @@ public class EventFramingTests
     private static async Task<Harness> RunAsync(FunctionSettings settings, params Step[] steps)
     {
         var h = new Harness(new FakeChatClient(null, steps), settings);
+        h.Tools.Add(AIFunctionFactory.Create(() => "12:00", "current_time", "The current time."));
         await h.RunAsync(Events.Post("{\"prompt\":\"x\"}"));
         return h;
     }

@@ -44,7 +44,10 @@ internal sealed record HangStep : Step;
 /// <summary>One call the handler made: the messages and options it passed.</summary>
 internal sealed record ChatCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);
 
-/// <summary>A scripted <see cref="IChatClient"/>: each call plays the next script (the last one repeats).</summary>
+/// <summary>
+/// A scripted <see cref="IChatClient"/>: each call plays the next script (the last one repeats), its updates stamped with
+/// one message id per call, as the Bedrock clients do.
+/// </summary>
 internal sealed class FakeChatClient(ManualTimeProvider? time, params Step[][] scripts) : IChatClient
 {
     public List<ChatCall> Calls { get; } = [];
@@ -66,7 +69,9 @@ internal sealed class FakeChatClient(ManualTimeProvider? time, params Step[][] s
             switch (step)
             {
                 case UpdateStep u:
-                    yield return u.Update;
+                    var update = u.Update.Clone();
+                    update.MessageId ??= $"msg-{Calls.Count}";
+                    yield return update;
                     break;
                 case ThrowStep t:
                     throw t.Error;
@@ -243,7 +248,10 @@ internal sealed class Harness
     public List<TimeSpan> Waits { get; } = [];
     public RetryPolicy Retry { get; }
 
-    public ChatHandler CreateHandler() => new(Settings, Model, Log, Time, Retry);
+    /// <summary>The tools offered to the model (none unless a test sets them).</summary>
+    public List<AITool> Tools { get; } = [];
+
+    public ChatHandler CreateHandler() => new(Settings, Model, Log, Tools, Time, Retry);
 
     /// <summary>Runs one invocation whose Lambda deadline is <paramref name="deadlineIn"/> from now (default 60 s).</summary>
     public Task RunAsync(byte[] payload, TimeSpan? deadlineIn = null, CancellationToken cancellationToken = default)

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.AI;
+
+namespace BedrockStream.Function;
+
+/// <summary>
+/// The tool loop: Microsoft.Extensions.AI's <see cref="FunctionInvokingChatClient"/> runs the tools the model calls
+/// (<see cref="Tools.FunctionTools"/>) and sends their results back for the next model turn, each call within
+/// <c>TOOL_TIMEOUT_SECONDS</c> and never past the invocation's deadline. A tool that throws or runs out of time gives
+/// the model an error result, which it can answer or correct; so does a call to a tool that does not exist.
+/// <see cref="ChatHandler"/> ends the loop after <c>MAX_TOOL_ROUNDS</c> model turns that called tools.
+/// </summary>
+public static class ToolLoop
+{
+    public static ChatClientBuilder UseToolLoop(this ChatClientBuilder builder, FunctionSettings settings) =>
+        builder.UseFunctionInvocation(configure: loop =>
+        {
+            // One turn more than the handler allows: it stops the loop itself, before FunctionInvokingChatClient would
+            // send a last turn without the tools, which Bedrock rejects in a conversation that has used them.
+            loop.MaximumIterationsPerRequest = settings.MaxToolRounds + 1;
+            // The model sees why a tool failed (an unknown time zone, say) and can call it again correctly.
+            loop.IncludeDetailedErrors = true;
+            loop.FunctionInvoker = (context, cancellationToken) => InvokeAsync(context, settings.ToolTimeout, cancellationToken);
+        });
+
+    /// <summary>Runs one tool call within <paramref name="timeout"/>; the token is the invocation's deadline.</summary>
+    internal static async ValueTask<object?> InvokeAsync(FunctionInvocationContext context, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(timeout);
+        try
+        {
+            // WaitAsync: a tool that ignores its token is left behind rather than holding the answer.
+            return await context.Function.InvokeAsync(context.Arguments, budget.Token).AsTask().WaitAsync(budget.Token);
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The tool {context.Function.Name} did not finish within {timeout.TotalSeconds:0.#} s.");
+        }
+    }
+}
