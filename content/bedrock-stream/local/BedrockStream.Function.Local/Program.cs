@@ -54,6 +54,7 @@ await using (host)
         Runtime API    {{host.RuntimeApiEndpoint}}
         Fake model     {{modelLine}}
         Function       {{host.FunctionCommand}}
+        Handler        {{options.Handler}} (LAMBDA_TASK_ROOT {{host.TaskRoot}})
         Timeout        {{options.FunctionTimeout.TotalSeconds:0.##}} s{{rate}}
         Ctrl+C stops everything.
 
