@@ -59,6 +59,9 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>Completes, with the reason, when the function could not be kept running (the host stays up, answering 502).</summary>
     public Task<string> FunctionGaveUp => _function?.GaveUp ?? Task.FromResult("not started");
 
+    /// <summary>How long a stopping function may take to exit after SIGTERM before it is killed, with all it started.</summary>
+    public static TimeSpan FunctionShutdownGrace => FunctionProcess.ShutdownGrace;
+
     /// <summary>The id of the function's current process, if one runs.</summary>
     public int? FunctionProcessId => _function?.ProcessId;
 
