@@ -20,18 +20,22 @@ public sealed partial class LocalHostProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    /// <summary>Starts the built host of <paramref name="project"/> and waits until it prints its URLs.</summary>
+    /// <summary>
+    /// Starts the built host of <paramref name="project"/> and waits until it prints its URLs. It runs in the project's
+    /// folder unless <paramref name="workingDirectory"/> says otherwise (the function's folder, for another runtime).
+    /// </summary>
     public static async Task<LocalHostProcess> StartAsync(
         GeneratedProject project,
         string framework,
         IEnumerable<string> hostArguments,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        string? workingDirectory = null)
     {
         var hostDll = Path.Combine(project.Directory, "local", project.Name + ".Local", "bin", "Debug", framework, project.Name + ".Local.dll");
         Assert.True(File.Exists(hostDll), "the local host is not built: " + hostDll);
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = project.Directory,
+            WorkingDirectory = workingDirectory ?? project.Directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

@@ -5,7 +5,11 @@ using System.Text;
 namespace BedrockStream.Templates.Tests.Infrastructure;
 
 /// <summary>What an HTTP client saw of a streamed response, read by read, with arrival times.</summary>
-public sealed record StreamedResponse(int Status, string? ContentType, IReadOnlyList<(TimeSpan At, string Text)> Reads)
+public sealed record StreamedResponse(
+    int Status,
+    string? ContentType,
+    IReadOnlyList<(TimeSpan At, string Text)> Reads,
+    IReadOnlyDictionary<string, string> Headers)
 {
     public string Body => string.Concat(Reads.Select(r => r.Text));
 
@@ -37,6 +41,8 @@ public static class StreamingProbe
             reads.Add((clock.Elapsed, new string(chars, 0, count)));
         }
         MediaTypeHeaderValue? type = response.Content.Headers.ContentType;
-        return new StreamedResponse((int)response.StatusCode, type?.ToString(), reads);
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase);
+        return new StreamedResponse((int)response.StatusCode, type?.ToString(), reads, headers);
     }
 }

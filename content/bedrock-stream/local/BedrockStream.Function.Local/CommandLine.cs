@@ -17,6 +17,9 @@ internal static class CommandLine
           --function-timeout <s>     the function's timeout in seconds (default: Timeout of template.yaml)
           --function-command "<cmd>" how to start the function (default: dotnet <src build output>/bootstrap.dll;
                                      for a Native AOT publish: the path of the bootstrap binary)
+          --handler <name>           the function's _HANDLER (default: Handler of template.yaml, else bootstrap), e.g.
+                                     index.handler for AWS's Node.js runtime client, which reads only _HANDLER;
+                                     LAMBDA_TASK_ROOT is the folder of the command's bootstrap, else the working directory
           --env KEY=VALUE            environment variable for the function (repeatable), e.g. --env RESPONSE_FORMAT=text
           --runtime-api-port <n>     Runtime API emulator port (default 0 = any free port)
           --fake-model-port <n>      fake model port (default 0 = any free port)
@@ -32,6 +35,7 @@ internal static class CommandLine
         {
             if (template.Timeout is { } timeout) options.FunctionTimeout = TimeSpan.FromSeconds(timeout);
             if (template.MemorySize is { } memory) options.MemorySize = memory;
+            if (template.Handler is { } handler) options.Handler = handler;
             foreach (var (key, value) in template.Variables) options.Environment[key] = value;
         }
         for (var i = 0; i < args.Length; i++)
@@ -48,6 +52,7 @@ internal static class CommandLine
                 case "--token-rate": options.TokenRate = Number(Value(), "--token-rate", 0, 1_000_000); break;
                 case "--function-timeout": options.FunctionTimeout = TimeSpan.FromSeconds(Number(Value(), "--function-timeout", 1, 900)); break;
                 case "--function-command": options.FunctionCommand = Value(); break;
+                case "--handler": options.Handler = Value(); break;
                 case "--env":
                     var pair = Value();
                     var eq = pair.IndexOf('=');

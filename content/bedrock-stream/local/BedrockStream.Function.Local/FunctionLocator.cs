@@ -45,6 +45,22 @@ public static class FunctionLocator
         return null;
     }
 
+    /// <summary>
+    /// <c>LAMBDA_TASK_ROOT</c>, the folder of the function's code, for a command line. Lambda runs a custom runtime's
+    /// <c>bootstrap</c> from that folder, so: the folder of the first word of the command that names an existing
+    /// <c>bootstrap</c> (or the <c>bootstrap.dll</c> dotnet runs). Otherwise the working directory: the folder a runtime
+    /// client started from the function's folder (<c>npx aws-lambda-ric</c>, <c>python -m awslambdaric</c>) loads
+    /// <c>index.handler</c> from.
+    /// </summary>
+    public static string TaskRoot(string command)
+    {
+        var (fileName, arguments) = CommandLine.SplitCommand(command);
+        foreach (var word in arguments.Prepend(fileName))
+            if (Path.GetFileName(word) is "bootstrap" or Assembly && File.Exists(word))
+                return Path.GetDirectoryName(Path.GetFullPath(word))!;
+        return Directory.GetCurrentDirectory();
+    }
+
     /// <summary>The <c>dotnet</c> executable that runs this host (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
     public static string DotnetHost()
     {

@@ -1,8 +1,10 @@
+using System.Globalization;
+
 namespace BedrockStream.Function.Local;
 
 /// <summary>
 /// The whole local environment, in-process: Runtime API emulator, Function URL front, fake Bedrock model
-/// and the function as a child process (PRODUCT.md §6). Used by <c>Program</c> and by the end-to-end tests:
+/// and the function as a child process. Used by <c>Program</c> and by the end-to-end tests:
 /// <code>
 /// await using var host = await LocalHost.StartAsync(new LocalHostOptions { TokenRate = 50, FunctionTimeout = TimeSpan.FromSeconds(30) });
 /// var response = await http.PostAsync(host.FunctionUrl, ...);
@@ -51,8 +53,14 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>The command line the function runs with.</summary>
     public string FunctionCommand { get; private set; } = "";
 
+    /// <summary><c>LAMBDA_TASK_ROOT</c>: the folder of the function's code (see <see cref="FunctionLocator.TaskRoot"/>).</summary>
+    public string TaskRoot { get; private set; } = "";
+
     /// <summary>Completes, with the reason, when the function could not be kept running (the host stays up, answering 502).</summary>
     public Task<string> FunctionGaveUp => _function?.GaveUp ?? Task.FromResult("not started");
+
+    /// <summary>How long a stopping function may take to exit after SIGTERM before it is killed, with all it started.</summary>
+    public static TimeSpan FunctionShutdownGrace => FunctionProcess.ShutdownGrace;
 
     /// <summary>The id of the function's current process, if one runs.</summary>
     public int? FunctionProcessId => _function?.ProcessId;
@@ -90,6 +98,7 @@ public sealed class LocalHost : IAsyncDisposable
         if (!_options.StartFunction) return;
 
         FunctionCommand = _options.FunctionCommand ?? FunctionLocator.DefaultCommand();
+        TaskRoot = FunctionLocator.TaskRoot(FunctionCommand);
         var firstPoll = Events.WaitForAsync(e => e.Kind == RuntimeEventKind.NextPolled, _options.StartupTimeout, cancellationToken);
         _function = new FunctionProcess(FunctionCommand, FunctionEnvironment(), Events, _log);
         _function.Exited += Emulator.OnFunctionExited;
@@ -110,19 +119,36 @@ public sealed class LocalHost : IAsyncDisposable
         }
     }
 
-    /// <summary>What Lambda sets for a custom runtime (lambda-streaming.md §1), and where Bedrock is.</summary>
+    /// <summary>
+    /// The environment Lambda gives a function ("Defined runtime environment variables",
+    /// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), so that any runtime client starts
+    /// under the host given only its handler name; and where Bedrock is.
+    /// </summary>
     private Dictionary<string, string?> FunctionEnvironment()
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["AWS_LAMBDA_RUNTIME_API"] = Emulator.HostAndPort,
+            ["_HANDLER"] = _options.Handler,
+            ["LAMBDA_TASK_ROOT"] = TaskRoot,
+            // A custom runtime is its own runtime: Lambda's OS-only image runs ${LAMBDA_RUNTIME_DIR}/bootstrap, a zip
+            // runs ${LAMBDA_TASK_ROOT}/bootstrap; here both are the one folder.
+            ["LAMBDA_RUNTIME_DIR"] = TaskRoot,
             ["AWS_LAMBDA_FUNCTION_NAME"] = _options.FunctionName,
             ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
-            ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = _options.MemorySize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = _options.MemorySize.ToString(CultureInfo.InvariantCulture),
             ["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + _options.FunctionName,
-            ["AWS_LAMBDA_LOG_STREAM_NAME"] = "local",
+            ["AWS_LAMBDA_LOG_STREAM_NAME"] = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy'/'MM'/'dd}/[$LATEST]{Guid.NewGuid():N}"),
             ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand",
-            ["_HANDLER"] = "bootstrap",
+            ["TZ"] = ":UTC",
+            ["LANG"] = "en_US.UTF-8",
+            ["LC_ALL"] = null,   // it would win over LANG; Lambda sets none
+            // Only a managed runtime has an AWS_EXECUTION_ENV (AWS_Lambda_nodejs22.x, ...), an OS-only one (provided.*)
+            // none; and the trace id is the runtime's to set, per invocation, from the Lambda-Runtime-Trace-Id header.
+            ["AWS_EXECUTION_ENV"] = null,
+            ["_X_AMZN_TRACE_ID"] = null,
+            // PATH and LD_LIBRARY_PATH stay this machine's: Lambda's values would hide the interpreters installed here,
+            // and a project folder on the library search path would let any library in it be loaded.
             ["MODEL_ID"] = Environment.GetEnvironmentVariable("MODEL_ID") ?? DefaultModelId,
         };
         if (FakeModel is { } fake)
@@ -141,7 +167,8 @@ public sealed class LocalHost : IAsyncDisposable
         }
         else
         {
-            env["AWS_REGION"] = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
+            env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] =
+                Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? "us-east-1";
         }
         foreach (var (key, value) in _options.Environment) env[key] = value;
         return env;

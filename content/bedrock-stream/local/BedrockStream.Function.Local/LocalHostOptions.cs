@@ -37,6 +37,12 @@ public sealed class LocalHostOptions
     /// </summary>
     public string? FunctionCommand { get; set; }
 
+    /// <summary>
+    /// <c>_HANDLER</c>: the handler a runtime client loads, e.g. <c>index.handler</c> for AWS's Node.js client. A custom
+    /// runtime like this project's ignores it; the command line takes <c>Handler</c> of template.yaml when there is one.
+    /// </summary>
+    public string Handler { get; set; } = "bootstrap";
+
     /// <summary>Extra environment variables for the function (MODEL_ID, RESPONSE_FORMAT, MAX_REQUEST_BYTES, ...).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

@@ -19,7 +19,8 @@ catch (ArgumentException ex)
 }
 
 using var stop = new CancellationTokenSource();
-// Ctrl+C and SIGTERM: stop in order (function first, then the servers) instead of dying with orphans.
+// Ctrl+C and SIGTERM (every time): stop in order, the function first (SIGTERM, then SIGKILL after a grace period,
+// with all it started), then the servers, instead of dying and leaving the function running.
 void OnSignal(PosixSignalContext context)
 {
     context.Cancel = true;
@@ -54,6 +55,7 @@ await using (host)
         Runtime API    {{host.RuntimeApiEndpoint}}
         Fake model     {{modelLine}}
         Function       {{host.FunctionCommand}}
+        Handler        {{options.Handler}} (LAMBDA_TASK_ROOT {{host.TaskRoot}})
         Timeout        {{options.FunctionTimeout.TotalSeconds:0.##}} s{{rate}}
         Ctrl+C stops everything.
 

@@ -3,11 +3,11 @@ using System.Globalization;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// The function's settings as deployed: <c>Timeout</c>, <c>MemorySize</c> and <c>Environment.Variables</c> of the
-/// project's <c>template.yaml</c>, so that <c>dotnet run</c> of the host runs the function as Lambda will.
+/// The function's settings as deployed: <c>Timeout</c>, <c>MemorySize</c>, <c>Handler</c> and <c>Environment.Variables</c>
+/// of the project's <c>template.yaml</c>, so that <c>dotnet run</c> of the host runs the function as Lambda will.
 /// A deliberately small reader of the one layout this project's template uses (no YAML library needed).
 /// </summary>
-public sealed record SamTemplateSettings(int? Timeout, int? MemorySize, IReadOnlyDictionary<string, string> Variables)
+public sealed record SamTemplateSettings(int? Timeout, int? MemorySize, string? Handler, IReadOnlyDictionary<string, string> Variables)
 {
     /// <summary>The <c>template.yaml</c> of the project this host belongs to (searched upwards from the host and the working directory).</summary>
     public static SamTemplateSettings? Find()
@@ -25,6 +25,7 @@ public sealed record SamTemplateSettings(int? Timeout, int? MemorySize, IReadOnl
     public static SamTemplateSettings Read(IEnumerable<string> lines)
     {
         int? timeout = null, memory = null;
+        string? handler = null;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         var variablesIndent = -1;
         foreach (var raw in lines)
@@ -50,12 +51,15 @@ public sealed record SamTemplateSettings(int? Timeout, int? MemorySize, IReadOnl
                 case ("MemorySize", var value) when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mb):
                     memory = mb;
                     break;
+                case ("Handler", { Length: > 0 } value):
+                    handler = value;
+                    break;
                 case ("Variables", ""):
                     variablesIndent = indent;
                     break;
             }
         }
-        return new SamTemplateSettings(timeout, memory, variables);
+        return new SamTemplateSettings(timeout, memory, handler, variables);
     }
 
     // "KEY: value" with optional quotes around the value.
