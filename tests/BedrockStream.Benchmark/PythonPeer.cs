@@ -1,49 +1,30 @@
-using System.Diagnostics;
-
 namespace BedrockStream.Benchmark;
 
 /// <summary>
-/// The baseline needs a Python 3 with requests: <c>python3</c> on PATH, else the system's
-/// <c>/usr/bin/python3</c> (where .ci/run installs Debian's python3-requests when neither has it).
+/// The Python peer: tests/baseline/bootstrap.py, the blog recipe's runtime. It needs a Python 3 with requests:
+/// <c>python3</c> on PATH, else the system's <c>/usr/bin/python3</c> (where .ci/run installs Debian's
+/// python3-requests when neither has it). Its artifact is the script alone, without Python or requests.
 /// </summary>
-internal static class Prerequisites
+internal static class PythonPeer
 {
+    public const string Name = "Python (recipe)";
     private static readonly string[] Candidates = ["python3", "/usr/bin/python3"];
 
-    /// <summary>The interpreter the baseline runs with, found by <see cref="CheckAsync"/>.</summary>
-    public static string Python { get; private set; } = "python3";
-
-    public static async Task CheckAsync()
+    public static async Task<Variant> PrepareAsync()
     {
         var errors = new List<string>();
-        foreach (var candidate in Candidates)
+        foreach (var python in Candidates)
         {
-            var error = await TryImportRequestsAsync(candidate);
-            if (error is null)
+            var check = await Command.RunAsync(python, ["-c", "import platform, requests; print(platform.python_version(), requests.__version__)"], TimeSpan.FromSeconds(60));
+            if (check is { Succeeded: true })
             {
-                Python = candidate;
-                return;
+                var versions = check.StdOut.Trim().Split(' ');
+                return new Variant(Name, "Python", VariantRole.Peer, python, [RepoPaths.Baseline], RepoPaths.Baseline,
+                    new Dictionary<string, string>(), "the script alone, without Python and requests",
+                    Description: $"tests/baseline/bootstrap.py on Python {versions[0]} with requests {versions.ElementAtOrDefault(1)}");
             }
-            errors.Add($"{candidate}: {error}");
+            errors.Add($"{python}: {(check is null ? "not installed" : check.StdErr.Trim())}");
         }
         throw new InvalidOperationException("the baseline needs python3 with requests (apt-get install python3-requests): " + string.Join("; ", errors));
-    }
-
-    private static async Task<string?> TryImportRequestsAsync(string python)
-    {
-        var start = new ProcessStartInfo(python) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("import requests");
-        try
-        {
-            using var process = Process.Start(start)!;
-            var error = await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return process.ExitCode == 0 ? null : error.Trim();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return e.Message;   // not installed
-        }
     }
 }
