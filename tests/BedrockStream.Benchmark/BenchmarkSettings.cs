@@ -1,14 +1,16 @@
 namespace BedrockStream.Benchmark;
 
 /// <summary>
-/// How much to measure: the full run (about 15 minutes on 2 cores once everything is published and installed) or
+/// How much to measure: the full run (about 15 minutes on 2 cores once everything is published and installed; the
+/// sample counts are cut to fit that, most at the smallest CPU shares) or
 /// <c>--quick</c> (a couple of minutes, for the smoke test: every code path once, few samples).
 /// </summary>
 /// <param name="Prepare">Only publish and install the variants (what .ci/run does ahead of the tests), measure nothing.</param>
 /// <param name="ReferenceCommit">The earlier commit whose function is measured beside the current one; null: none.</param>
 /// <param name="Shares">The CPU shares measured with a cgroup quota, largest first; the unlimited one always comes first.</param>
 /// <param name="ColdSamples">Cold samples per variant and figure with the whole machine.</param>
-/// <param name="ColdSamplesLimited">The same under a CPU quota, where each sample takes share⁻¹ times as long.</param>
+/// <param name="ColdSamplesLimited">The same under a CPU quota of 512 MB or more, where each sample takes share⁻¹ times as long.</param>
+/// <param name="ColdSamplesSmall">The same at 128 and 256 MB, where a Python or Node.js cold start alone takes seconds.</param>
 /// <param name="ShareFirstByteSamples">Warm first-byte samples per variant at each CPU share.</param>
 /// <param name="ShareTokenAnswers">Answers of <paramref name="TokensPerAnswer"/> tokens per variant at each CPU share.</param>
 internal sealed record BenchmarkSettings(
@@ -20,6 +22,7 @@ internal sealed record BenchmarkSettings(
     int WarmUp,
     int ColdSamples,
     int ColdSamplesLimited,
+    int ColdSamplesSmall,
     int FirstByteSamples,
     int ShareFirstByteSamples,
     double TokenRate,
@@ -38,15 +41,19 @@ internal sealed record BenchmarkSettings(
         [CpuShare.Unlimited, new(1769), new(1024), new(512), new(256), new(128)];
 
     public static readonly BenchmarkSettings Full = new(false, false, true, DefaultReferenceCommit, LambdaSizes,
-        WarmUp: 200, ColdSamples: 20, ColdSamplesLimited: 5, FirstByteSamples: 300, ShareFirstByteSamples: 30,
+        WarmUp: 200, ColdSamples: 12, ColdSamplesLimited: 5, ColdSamplesSmall: 3, FirstByteSamples: 300, ShareFirstByteSamples: 30,
         TokenRate: 200, TokensPerAnswer: 100, TokenAnswers: 8, ShareTokenAnswers: 2,
         ThroughputMegabytes: 50, ThroughputRuns: 5, SoakEarly: 1_000, SoakLate: 10_000);
 
     /// <summary>Every code path once (a cgroup, HTTPS, every peer, the reference build), few samples; no ReadyToRun publish.</summary>
     public static readonly BenchmarkSettings QuickRun = new(true, false, false, DefaultReferenceCommit, [CpuShare.Unlimited, new(1024)],
-        WarmUp: 20, ColdSamples: 3, ColdSamplesLimited: 2, FirstByteSamples: 30, ShareFirstByteSamples: 10,
+        WarmUp: 20, ColdSamples: 3, ColdSamplesLimited: 2, ColdSamplesSmall: 2, FirstByteSamples: 30, ShareFirstByteSamples: 10,
         TokenRate: 200, TokensPerAnswer: 50, TokenAnswers: 2, ShareTokenAnswers: 1,
         ThroughputMegabytes: 10, ThroughputRuns: 2, SoakEarly: 100, SoakLate: 1_000);
+
+    /// <summary>Cold samples per variant and figure at <paramref name="share"/>: fewer where each takes longer.</summary>
+    public int ColdSamplesAt(CpuShare share) =>
+        !share.IsLimited ? ColdSamples : share.MemoryMb >= 512 ? ColdSamplesLimited : ColdSamplesSmall;
 
     public const string Usage = "options: --quick, --prepare, --r2r, --no-r2r, --reference <commit>, --no-reference";
 

@@ -20,7 +20,7 @@ internal sealed class CpuShareBench(FakeModelServer model, ThrowAwayCertificates
         var results = new Dictionary<CpuShare, IReadOnlyDictionary<Variant, ShareResults>>();
         foreach (var share in Shares)
         {
-            var samples = share.IsLimited ? settings.ColdSamplesLimited : settings.ColdSamples;
+            var samples = settings.ColdSamplesAt(share);
             log($"CPU share {share.Label}: {samples} cold samples per variant and figure, then warm figures at the Runtime API");
             var coldResults = await cold.RunAsync(variants, share, samples, discardFirstRound: results.Count == 0);
             var warmResults = await warm.RunAsync(variants, share);

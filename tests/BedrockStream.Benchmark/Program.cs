@@ -88,8 +88,9 @@ try
         Each function process alone in a cgroup-v1 CPU group of its share (cpu.cfs_period_us 100000, cpu.cfs_quota_us = MB / {CpuShare.OneVcpuMegabytes} x period:
           Lambda gives one vCPU at {CpuShare.OneVcpuMegabytes:N0} MB), entered before exec through /bin/sh, so start-up is limited too; the unlimited share
           goes through the same wrapper. Bedrock over HTTPS, the function at the benchmark's Runtime API listener.
-        Samples per variant at each limited share: {settings.ColdSamplesLimited} cold processes per cold figure, {settings.ShareFirstByteSamples} first bytes, {settings.ShareTokenAnswers} answer(s) of {settings.TokensPerAnswer} tokens
-          at {settings.TokenRate:0} tokens/s (fewer than with the whole machine: a 128 MB share stretches every step about 14-fold); RSS after all of them.
+        Samples per variant at each limited share: {settings.ColdSamplesLimited} cold processes per cold figure ({settings.ColdSamplesSmall} at 256 MB and less), {settings.ShareFirstByteSamples} first bytes,
+          {settings.ShareTokenAnswers} answer(s) of {settings.TokensPerAnswer} tokens at {settings.TokenRate:0} tokens/s; fewer than with the whole machine ({settings.ColdSamples} cold, {settings.FirstByteSamples} first bytes,
+          {settings.TokenAnswers} answers), because a 128 MB share stretches every step about 14-fold. RSS after all of them.
         """);
     Console.WriteLine(quotaNote);
     Console.WriteLine();
