@@ -1,37 +1,75 @@
 namespace BedrockStream.Benchmark;
 
-/// <summary>How much to measure: the full run (a few minutes) or <c>--quick</c> (under a minute, for the smoke test).</summary>
+/// <summary>
+/// How much to measure: the full run (about 15 minutes on 2 cores once everything is published and installed; the
+/// sample counts are cut to fit that, most at the smallest CPU shares) or
+/// <c>--quick</c> (a couple of minutes, for the smoke test: every code path once, few samples).
+/// </summary>
+/// <param name="Prepare">Only publish and install the variants (what .ci/run does ahead of the tests), measure nothing.</param>
+/// <param name="ReferenceCommit">The earlier commit whose function is measured beside the current one; null: none.</param>
+/// <param name="Shares">The CPU shares measured with a cgroup quota, largest first; the unlimited one always comes first.</param>
+/// <param name="ColdSamples">Cold samples per variant and figure with the whole machine.</param>
+/// <param name="ColdSamplesLimited">The same under a CPU quota of 512 MB or more, where each sample takes share⁻¹ times as long.</param>
+/// <param name="ColdSamplesSmall">The same at 128 and 256 MB, where a Python or Node.js cold start alone takes seconds.</param>
+/// <param name="ShareFirstByteSamples">Warm first-byte samples per variant at each CPU share.</param>
+/// <param name="ShareTokenAnswers">Answers of <paramref name="TokensPerAnswer"/> tokens per variant at each CPU share.</param>
 internal sealed record BenchmarkSettings(
     bool Quick,
+    bool Prepare,
     bool IncludeReadyToRun,
+    string? ReferenceCommit,
+    IReadOnlyList<CpuShare> Shares,
     int WarmUp,
     int ColdSamples,
+    int ColdSamplesLimited,
+    int ColdSamplesSmall,
     int FirstByteSamples,
+    int ShareFirstByteSamples,
     double TokenRate,
     int TokensPerAnswer,
     int TokenAnswers,
+    int ShareTokenAnswers,
     double ThroughputMegabytes,
     int ThroughputRuns,
     int SoakEarly,
     int SoakLate)
 {
-    public static readonly BenchmarkSettings Full = new(false, true, WarmUp: 200, ColdSamples: 20, FirstByteSamples: 300,
-        TokenRate: 200, TokensPerAnswer: 200, TokenAnswers: 8, ThroughputMegabytes: 50, ThroughputRuns: 5, SoakEarly: 1_000, SoakLate: 10_000);
+    /// <summary>The commit whose function later changes are compared with (the reference point).</summary>
+    public const string DefaultReferenceCommit = "befb48b";
 
-    /// <summary>Same figures, fewer samples; no ReadyToRun publish (the slowest step).</summary>
-    public static readonly BenchmarkSettings QuickRun = new(true, false, WarmUp: 30, ColdSamples: 5, FirstByteSamples: 50,
-        TokenRate: 200, TokensPerAnswer: 100, TokenAnswers: 2, ThroughputMegabytes: 10, ThroughputRuns: 2, SoakEarly: 100, SoakLate: 1_000);
+    private static readonly CpuShare[] LambdaSizes =
+        [CpuShare.Unlimited, new(1769), new(1024), new(512), new(256), new(128)];
+
+    public static readonly BenchmarkSettings Full = new(false, false, true, DefaultReferenceCommit, LambdaSizes,
+        WarmUp: 200, ColdSamples: 12, ColdSamplesLimited: 5, ColdSamplesSmall: 3, FirstByteSamples: 300, ShareFirstByteSamples: 30,
+        TokenRate: 200, TokensPerAnswer: 100, TokenAnswers: 8, ShareTokenAnswers: 2,
+        ThroughputMegabytes: 50, ThroughputRuns: 5, SoakEarly: 1_000, SoakLate: 10_000);
+
+    /// <summary>Every code path once (a cgroup, HTTPS, every peer, the reference build), few samples; no ReadyToRun publish.</summary>
+    public static readonly BenchmarkSettings QuickRun = new(true, false, false, DefaultReferenceCommit, [CpuShare.Unlimited, new(1024)],
+        WarmUp: 20, ColdSamples: 3, ColdSamplesLimited: 2, ColdSamplesSmall: 2, FirstByteSamples: 30, ShareFirstByteSamples: 10,
+        TokenRate: 200, TokensPerAnswer: 50, TokenAnswers: 2, ShareTokenAnswers: 1,
+        ThroughputMegabytes: 10, ThroughputRuns: 2, SoakEarly: 100, SoakLate: 1_000);
+
+    /// <summary>Cold samples per variant and figure at <paramref name="share"/>: fewer where each takes longer.</summary>
+    public int ColdSamplesAt(CpuShare share) =>
+        !share.IsLimited ? ColdSamples : share.MemoryMb >= 512 ? ColdSamplesLimited : ColdSamplesSmall;
+
+    public const string Usage = "options: --quick, --prepare, --r2r, --no-r2r, --reference <commit>, --no-reference";
 
     public static BenchmarkSettings Parse(string[] args)
     {
         var settings = args.Contains("--quick") ? QuickRun : Full;
-        foreach (var arg in args)
-            settings = arg switch
+        for (var i = 0; i < args.Length; i++)
+            settings = args[i] switch
             {
                 "--quick" => settings,
+                "--prepare" => settings with { Prepare = true },
                 "--no-r2r" => settings with { IncludeReadyToRun = false },
                 "--r2r" => settings with { IncludeReadyToRun = true },
-                _ => throw new ArgumentException($"unknown option '{arg}' (options: --quick, --r2r, --no-r2r)"),
+                "--no-reference" => settings with { ReferenceCommit = null },
+                "--reference" when i + 1 < args.Length => settings with { ReferenceCommit = args[++i] },
+                _ => throw new ArgumentException($"unknown option '{args[i]}' ({Usage})"),
             };
         return settings;
     }

@@ -30,14 +30,14 @@ internal static class ChildProcesses
         }
     }
 
-    public static Process Start(ProcessStartInfo start)
+    /// <summary>Starts a function process; its output is drained (a chatty function must never block on a full pipe) into <paramref name="output"/>.</summary>
+    public static Process Start(ProcessStartInfo start, Action<string?>? output = null)
     {
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         lock (Running) Running.Add(process);
         process.StandardInput.Close();
-        // Drained, so a chatty function never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => output?.Invoke(e.Data);
+        process.ErrorDataReceived += (_, e) => output?.Invoke(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -1,89 +1,65 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 
 namespace BedrockStream.Benchmark;
 
 /// <summary>
 /// Cold start (process start → first <c>/next</c>) and cold first chunk (process start with an invocation
-/// waiting → first body byte after the prelude), each sample a fresh process against <see cref="OwnRuntimeApi"/>.
+/// waiting → first body byte after the prelude), each sample a fresh process against <see cref="OwnRuntimeApi"/>,
+/// with Bedrock over HTTPS (the first call's TLS handshake and chain check are part of the first chunk, as on
+/// Lambda), at one CPU share.
 /// </summary>
-internal sealed class ColdBench(FakeModelServer model, int samples, Action<string> log)
+internal sealed class ColdBench(FakeModelServer model, ThrowAwayCertificates tls, CpuQuotaCgroups? cgroups, Action<string> log)
 {
-    private static readonly TimeSpan SampleTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan SampleTimeoutAtFullSpeed = TimeSpan.FromSeconds(20);
 
-    /// <summary>Samples interleaved across variants and across the two figures, so that a burst of load from other work on the machine hits all alike.</summary>
-    public async Task<IReadOnlyDictionary<Variant, (Figure ColdStart, Figure FirstChunk)>> RunAsync(IReadOnlyList<Variant> variants)
+    /// <summary>
+    /// Samples interleaved across variants and across the two figures, so that a burst of load from other work on the
+    /// machine hits all alike. <paramref name="discardFirstRound"/>: the first exec of a binary pays for reading it from
+    /// disk, which only the first share measured needs to absorb.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Variant, (Figure ColdStart, Figure FirstChunk)>> RunAsync(
+        IReadOnlyList<Variant> variants, CpuShare share, int samples, bool discardFirstRound)
     {
         await using var api = new OwnRuntimeApi();
         model.Scenario = ModelScenario.Short;
-        var env = Environment(api.HostAndPort, model.Endpoint);
-        var invocation = FunctionUrlEvent("cold");
+        var env = LambdaEnvironment.For(api.HostAndPort, model.SecureEndpoint, share, tls.TrustEnvironment);
+        var invocation = LambdaEnvironment.FunctionUrlEvent("cold");
         var coldStart = variants.ToDictionary(v => v, _ => new List<double>());
         var firstChunk = variants.ToDictionary(v => v, _ => new List<double>());
+        var timeout = share.Timeout(SampleTimeoutAtFullSpeed);
 
-        // Round -1 is not kept: the first exec of a binary pays for reading it from disk.
-        for (var i = -1; i < samples; i++)
+        for (var i = discardFirstRound ? -1 : 0; i < samples; i++)
             foreach (var v in variants)
             {
-                var start = await SampleAsync(v, env, api.Arm(null), p => p.FirstPoll.Task);
-                var chunk = await SampleAsync(v, env, api.Arm(invocation), p => p.Invocation!.FirstChunk.Task);
+                var start = await SampleAsync(v, v.StartInfo(env, cgroups, share), api.Arm(null), p => p.FirstPoll.Task, timeout);
+                var chunk = await SampleAsync(v, v.StartInfo(env, cgroups, share), api.Arm(invocation), p => p.Invocation!.FirstChunk.Task, timeout);
                 if (i < 0) continue;
                 coldStart[v].Add(start);
                 firstChunk[v].Add(chunk);
             }
         foreach (var v in variants)
-            log($"{v.Name}: cold start p50 {Figure.Of(coldStart[v]).P50:0.0} ms, cold first chunk p50 {Figure.Of(firstChunk[v]).P50:0.0} ms");
+            log($"  {v.Name} @ {share.Label}: cold start p50 {Figure.Of(coldStart[v]).P50:0.0} ms, cold first chunk p50 {Figure.Of(firstChunk[v]).P50:0.0} ms");
         return variants.ToDictionary(v => v, v => (Figure.Of(coldStart[v]), Figure.Of(firstChunk[v])));
     }
 
-    private static async Task<double> SampleAsync(Variant variant, IReadOnlyDictionary<string, string?> env, ColdProbe probe, Func<ColdProbe, Task<long>> observed)
+    private static async Task<double> SampleAsync(Variant variant, ProcessStartInfo info, ColdProbe probe, Func<ColdProbe, Task<long>> observed, TimeSpan timeout)
     {
-        var info = variant.StartInfo(env);
+        var output = new OutputTail();
         var started = Stopwatch.GetTimestamp();
-        var process = ChildProcesses.Start(info);
+        var process = ChildProcesses.Start(info, output.Add);
         try
         {
             var exited = process.WaitForExitAsync();
             var at = observed(probe);
-            if (await Task.WhenAny(at, exited, Task.Delay(SampleTimeout)) != at)
-                throw new InvalidOperationException($"{variant.Name} " + (exited.IsCompleted ? $"exited with {process.ExitCode}" : "timed out") + " during a cold sample");
+            if (await Task.WhenAny(at, exited, Task.Delay(timeout)) != at)
+                throw new InvalidOperationException($"{variant.Name} "
+                    + (exited.IsCompleted ? $"exited with {process.ExitCode}" : $"timed out after {timeout.TotalSeconds:0} s")
+                    + $" during a cold sample; its last output:\n{output}");
             return Time.Ms(started, await at);
         }
         finally
         {
             ChildProcesses.Stop(process);
         }
-    }
-
-    /// <summary>What Lambda sets for a custom runtime, with the fake model as Bedrock.</summary>
-    public static Dictionary<string, string?> Environment(string runtimeApi, string modelEndpoint) => new()
-    {
-        ["AWS_LAMBDA_RUNTIME_API"] = runtimeApi,
-        ["AWS_LAMBDA_FUNCTION_NAME"] = "bench",
-        ["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST",
-        ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "1024",
-        ["_HANDLER"] = "bootstrap",
-        ["MODEL_ID"] = "us.amazon.nova-2-lite-v1:0",
-        ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = modelEndpoint,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_ACCESS_KEY_ID"] = "AKIDBENCHMARKFAKE001",
-        ["AWS_SECRET_ACCESS_KEY"] = "benchmarkFakeSecretKey/doesNotWorkOnAws00",
-        ["AWS_SESSION_TOKEN"] = "benchmark-fake-session-token",
-        ["AWS_PROFILE"] = null,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-    };
-
-    /// <summary>A Function URL event (payload 2.0) for <c>POST /</c> with <c>{"prompt": ...}</c>.</summary>
-    public static byte[] FunctionUrlEvent(string prompt)
-    {
-        var body = JsonSerializer.Serialize(new Dictionary<string, string> { ["prompt"] = prompt });
-        var json = $$"""
-            {"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"",
-             "headers":{"content-type":"application/json","host":"bench.lambda-url.us-east-1.on.aws"},
-             "requestContext":{"http":{"method":"POST","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1"},"requestId":"cold"},
-             "body":{{JsonSerializer.Serialize(body)}},"isBase64Encoded":false}
-            """;
-        return Encoding.UTF8.GetBytes(json);
     }
 }

@@ -84,7 +84,7 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
     private async Task ServeAsync(Socket socket)
     {
         using var _ = socket;
-        var reader = new SocketReader(socket);
+        var reader = new RawHttpReader(new NetworkStream(socket, ownsSocket: false));
         try
         {
             while (await reader.ReadHeadAsync(_stop.Token) is { } head)
@@ -143,11 +143,17 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
         await SendAsync(socket, message);
     }
 
-    /// <summary>Decodes the chunked body: stamps the first byte after the prelude's 8 NUL bytes, and each "\n\n" after it.</summary>
-    private async Task ReadStreamingResponseAsync(SocketReader reader, ListenerInvocation invocation)
+    /// <summary>
+    /// Decodes the chunked body: stamps the first byte after the prelude's 8 NUL bytes, and each "\n\n" after it.
+    /// An answer whose prelude is not HTTP 200 (say the function could not reach or trust the model) fails the
+    /// invocation with its body, instead of being timed as if it were an answer.
+    /// </summary>
+    private async Task ReadStreamingResponseAsync(RawHttpReader reader, ListenerInvocation invocation)
     {
         var prelude = new List<byte>();
         var inBody = false;
+        int? rejectedWith = null;
+        var rejection = new List<byte>();
         byte previous = 0;
         while (true)
         {
@@ -168,8 +174,14 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
                     var end = prelude.ToArray().AsSpan().IndexOf(PreludeEnd);
                     if (end < 0) continue;
                     inBody = true;
+                    if (PreludeStatus(prelude.ToArray().AsSpan(0, end)) is var status and not 200) rejectedWith = status;
                     body = body[(end + PreludeEnd.Length - before)..];
                     if (body.IsEmpty) continue;
+                }
+                if (rejectedWith is not null)
+                {
+                    rejection.AddRange(body[..Math.Min(body.Length, Math.Max(0, 2000 - rejection.Count))]);
+                    continue;
                 }
                 invocation.FirstChunk.TrySetResult(at);
                 for (int from = 0, nl; (nl = body[from..].IndexOf((byte)'\n')) >= 0; from += nl + 1)
@@ -180,6 +192,21 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
         }
         while ((await reader.ReadLineAsync(_stop.Token)).Length > 0) { } // trailers, then the blank line
         if (!inBody) invocation.Fail("the response had no body after its prelude");
+        else if (rejectedWith is { } code) invocation.Fail($"the function answered HTTP {code}: {Encoding.UTF8.GetString(rejection.ToArray())}");
+    }
+
+    /// <summary>The <c>statusCode</c> of the HTTP integration prelude's JSON, or -1 when it is not such a prelude.</summary>
+    private static int PreludeStatus(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            using var prelude = System.Text.Json.JsonDocument.Parse(json.ToArray());
+            return prelude.RootElement.TryGetProperty("statusCode", out var status) && status.TryGetInt32(out var code) ? code : -1;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return -1;
+        }
     }
 
     private static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> data)

@@ -10,21 +10,16 @@ internal sealed record Soak(double RssEarly, double RssLate, int FdsEarly, int F
 
 /// <summary>
 /// Runs every variant as the function of its own local host (<see cref="LocalHost.StartAsync"/>: Runtime API
-/// emulator + Function URL front) with <see cref="FakeModelServer"/> as Bedrock, and calls them over HTTP like a
-/// client. The variants take turns (one answer, or one block of the soak, each), so that load from other work on
+/// emulator + Function URL front) with <see cref="FakeModelServer"/> as Bedrock over plain HTTP (these figures
+/// are warm ones, and stay comparable with earlier runs), with the whole machine's CPU, and calls them over HTTP
+/// like a client. The variants take turns (one answer, or one block of the soak, each), so that load from other work on
 /// the machine falls on all of them alike and the ratios stay meaningful.
 /// </summary>
 internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings settings, Action<string> log)
 {
     private const int SoakBlock = 100;
 
-    private sealed record Session(Variant Variant, LocalHost Host, StreamingClient Client, Queue<string> HostLog, IDisposable Watch)
-    {
-        public string LogTail()
-        {
-            lock (HostLog) return string.Join("\n", HostLog);
-        }
-    }
+    private sealed record Session(Variant Variant, LocalHost Host, StreamingClient Client, OutputTail HostLog, IDisposable Watch);
 
     public async Task<IReadOnlyDictionary<Variant, WarmResults>> RunAsync(IReadOnlyList<Variant> variants)
     {
@@ -47,7 +42,7 @@ internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings setting
         catch (Exception e)
         {
             throw new InvalidOperationException($"through the local host: {e.Message}\n"
-                + string.Join("\n", sessions.Select(s => $"--- {s.Variant.Name}: local host log (last lines) ---\n{s.LogTail()}")), e);
+                + string.Join("\n", sessions.Select(s => $"--- {s.Variant.Name}: local host log (last lines) ---\n{s.HostLog}")), e);
         }
         finally
         {
@@ -62,16 +57,18 @@ internal sealed class WarmBench(FakeModelServer model, BenchmarkSettings setting
 
     private async Task<Session> StartAsync(Variant variant)
     {
-        var hostLog = new Queue<string>();
+        var hostLog = new OutputTail();
         var options = new LocalHostOptions
         {
             ModelMode = ModelMode.Fake,
             FunctionCommand = variant.CommandLine,
             FunctionTimeout = TimeSpan.FromSeconds(120),
             // The host logs a line per invocation: only the tail is kept, to show when something fails.
-            Log = line => { lock (hostLog) { hostLog.Enqueue(line); if (hostLog.Count > 40) hostLog.Dequeue(); } },
+            Log = hostLog.Add,
         };
         options.Environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = model.Endpoint;
+        // The variant's own variables (the Node client's _HANDLER and LAMBDA_TASK_ROOT) win over the host's defaults.
+        foreach (var (key, value) in variant.Environment) options.Environment[key] = value;
         var host = await LocalHost.StartAsync(options);
         return new Session(variant, host, new StreamingClient(host.FunctionUrl), hostLog, ChildProcesses.Watch(() => host.FunctionProcessId));
     }

@@ -1,14 +1,14 @@
-using System.Net.Sockets;
 using System.Text;
 
 namespace BedrockStream.Benchmark;
 
 /// <summary>
-/// Buffered reading of HTTP/1.1 from a raw socket, for the benchmark's own servers (fake model, Runtime API
-/// listener). Raw sockets, not Kestrel, so that the timestamps are taken next to the kernel call and the
-/// measuring side adds as little as possible.
+/// Buffered reading of HTTP/1.1 from a connection's stream (a socket's <see cref="System.Net.Sockets.NetworkStream"/>,
+/// or the <see cref="System.Net.Security.SslStream"/> over it), for the benchmark's own servers (fake model,
+/// Runtime API listener). Raw sockets, not Kestrel, so that the timestamps are taken next to the kernel call and
+/// the measuring side adds as little as possible.
 /// </summary>
-internal sealed class SocketReader(Socket socket)
+internal sealed class RawHttpReader(Stream connection)
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _start;
@@ -77,7 +77,7 @@ internal sealed class SocketReader(Socket socket)
             _start = 0;
         }
         if (_end == _buffer.Length) throw new InvalidDataException("An HTTP head larger than 64 KB.");
-        var read = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, ct);
+        var read = await connection.ReadAsync(_buffer.AsMemory(_end), ct);
         _end += read;
         return read > 0;
     }
