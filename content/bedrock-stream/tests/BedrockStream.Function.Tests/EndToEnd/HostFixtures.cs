@@ -79,7 +79,7 @@ public sealed class TextHostFixture : HostFixture
 /// A Claude model that reasons (low effort), with a system prompt long enough to be cached and the template's tools:
 /// the tool loop end to end, reasoning signatures sent back, prompt caching.
 /// </summary>
-public sealed class ClaudeToolsHostFixture : HostFixture
+public sealed class ClaudeHostFixture : HostFixture
 {
     public const string ModelId = "us.anthropic.claude-sonnet-4-6";
 
@@ -105,7 +105,7 @@ public sealed class NoCacheHostFixture : HostFixture
     protected override void Configure(IDictionary<string, string> environment)
     {
         environment["MODEL_ID"] = "openai.gpt-oss-120b-1:0";
-        environment["SYSTEM_PROMPT"] = ClaudeToolsHostFixture.SystemPrompt;
+        environment["SYSTEM_PROMPT"] = ClaudeHostFixture.SystemPrompt;
         environment["PROMPT_CACHE"] = "true";
     }
 }
@@ -116,7 +116,7 @@ public sealed class NoCacheHostFixture : HostFixture
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class EndToEndCollection : ICollectionFixture<SseHostFixture>, ICollectionFixture<TextHostFixture>,
-    ICollectionFixture<ClaudeToolsHostFixture>, ICollectionFixture<NoCacheHostFixture>
+    ICollectionFixture<ClaudeHostFixture>, ICollectionFixture<NoCacheHostFixture>
 {
     public const string Name = "EndToEnd";
 }

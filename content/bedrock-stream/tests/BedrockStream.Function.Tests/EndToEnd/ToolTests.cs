@@ -9,7 +9,7 @@ namespace BedrockStream.Function.Tests.EndToEnd;
 /// signature, a toolConfig present), so a request Claude would reject fails here too.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class ToolTests(ClaudeToolsHostFixture fixture)
+public sealed class ToolTests(ClaudeHostFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -94,44 +94,18 @@ public sealed class ToolTests(ClaudeToolsHostFixture fixture)
         Assert.Equal(3, fixture.Model.Requests.Count);                  // the third turn's call was not run, no fourth turn
         Assert.All(fixture.Model.Requests, r => Assert.Equal(200, r.StatusCode));
     }
-
-    [Fact]
-    public async Task A_long_system_prompt_is_cached_written_once_then_read()
-    {
-        fixture.ResetModel();
-
-        var (_, first) = await AskAsync("#tokens:3 hello");
-        var (_, second) = await AskAsync("#tokens:3 hello again");
-
-        var written = first[^1].Json;
-        var read = second[^1].Json;
-        Assert.True(written.GetProperty("cacheWriteInputTokens").GetInt32() > 1_500, written.GetRawText());
-        Assert.Equal(0, written.GetProperty("cacheReadInputTokens").GetInt32());
-        Assert.True(read.GetProperty("cacheReadInputTokens").GetInt32() > 1_500, read.GetRawText());
-        Assert.Equal(0, read.GetProperty("cacheWriteInputTokens").GetInt32());
-        var request = fixture.Model.Requests[0].Request!;
-        Assert.True(request.SystemCachePoint);
-        Assert.False(request.ToolsCachePoint);   // one small tool: below the model's minimum, no cache point
-    }
 }
 
-/// <summary>Prompt caching on a model that does not cache: no cache point is sent (Bedrock would refuse it).</summary>
+/// <summary>The function has tools, so a model that cannot stream tool calls is refused when the function starts.</summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class NoCacheModelTests(NoCacheHostFixture fixture)
+public sealed class ToolModelStartupTests
 {
     [Fact]
-    public async Task A_model_without_prompt_caching_gets_no_cache_point_and_answers()
+    public async Task Tools_with_a_model_that_cannot_stream_tool_calls_are_an_init_error()
     {
-        fixture.ResetModel();
+        var error = await StartupConfigurationTests.InitErrorAsync(("MODEL_ID", "us.deepseek.r1-v1:0"));
 
-        var response = await StreamedResponse.PostJsonAsync(fixture.Http, fixture.Host.FunctionUrl, new { prompt = "#tokens:3 hello" }, TimeSpan.FromSeconds(15));
-
-        Assert.Equal(200, response.Status);
-        var done = response.Events()[^1];
-        Assert.Equal("done", done.Type);
-        Assert.Equal((0, 0), (done.Json.GetProperty("cacheReadInputTokens").GetInt32(), done.Json.GetProperty("cacheWriteInputTokens").GetInt32()));
-        var request = fixture.Model.Requests.Single().Request!;
-        Assert.False(request.SystemCachePoint);
-        Assert.NotEmpty(request.System);
+        Assert.Contains("Runtime.ConfigInvalid", error);
+        Assert.Contains("does not support tool use in streaming mode", error);
     }
 }
