@@ -2,10 +2,19 @@ using System.Globalization;
 
 namespace BedrockStream.Benchmark;
 
+/// <summary>Which ratio cells of a row mean something.</summary>
+internal enum Ratios
+{
+    All,
+    /// <summary>Not to a peer (artifact sizes: the peers leave their interpreter out); to the reference build, yes.</summary>
+    NotToPeers,
+    /// <summary>None (a difference, such as memory growth: a ratio of two small differences says nothing).</summary>
+    None,
+}
+
 /// <summary>One line of a figure table: how to read the figure from a variant's results, and whether a target is met.</summary>
 /// <param name="Meets">Null where the row has no target for that variant (peers never have one).</param>
-/// <param name="Comparable">False where a ratio to a peer means nothing (artifact sizes: the peers leave their interpreter out); ratios to the reference build are always shown.</param>
-internal sealed record Row<T>(string Label, string Target, Func<T, Figure> Value, Func<Variant, T, bool?> Meets, string Format = "0.00", bool Comparable = true)
+internal sealed record Row<T>(string Label, string Target, Func<T, Figure> Value, Func<Variant, T, bool?> Meets, string Format = "0.00", Ratios Ratios = Ratios.All)
 {
     public static Func<Variant, T, bool?> NoTarget => (_, _) => null;
 }
@@ -30,7 +39,7 @@ internal static class FigureTable
             var cells = new List<string> { row.Label };
             if (withTargets) cells.Add(row.Target is { Length: > 0 } target ? target : "–");
             cells.AddRange(variants.Select(v => Cell(row.Value(results(v)), row.Format)));
-            cells.AddRange(comparisons.Select(c => row.Comparable || c.Denominator.Role != VariantRole.Peer ? Ratio(row.Value(results(c.Numerator)), row.Value(results(c.Denominator))) : "n/a"));
+            cells.AddRange(comparisons.Select(c => Shown(row.Ratios, c) ? Ratio(row.Value(results(c.Numerator)), row.Value(results(c.Denominator))) : "n/a"));
             if (withTargets)
             {
                 var met = variants
@@ -42,6 +51,13 @@ internal static class FigureTable
         });
         return MarkdownTable.Render(header, lines.ToList());
     }
+
+    private static bool Shown(Ratios ratios, Comparison c) => ratios switch
+    {
+        Ratios.All => true,
+        Ratios.NotToPeers => c.Denominator.Role != VariantRole.Peer,
+        _ => false,
+    };
 
     private static string Cell(Figure f, string format) =>
         f.P99 is { } p99 ? $"{Num(f.P50, format)} / {Num(p99, format)}" : Num(f.P50, format);

@@ -2,7 +2,10 @@ namespace BedrockStream.Benchmark;
 
 /// <summary>
 /// Published on-demand prices in US East (N. Virginia), read on 2026-12-02. Check them again before quoting a cost:
-/// the pages change, and both render their price tables in the browser.
+/// the pages change, and both render their price tables in the browser, so a saved copy of either shows no figures.
+/// The figures below were taken from transcriptions of those tables that agree with each other (for Lambda: the
+/// duration and request rates quoted in AWS's own worked examples and in several pricing write-ups; for Nova 2 Lite:
+/// the per-token rates of LiteLLM's model price table for amazon.nova-2-lite-v1:0 and of OpenRouter's listing).
 /// </summary>
 internal static class Prices
 {

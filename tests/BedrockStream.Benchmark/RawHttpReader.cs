@@ -14,35 +14,29 @@ internal sealed class RawHttpReader(Stream connection)
     private int _start;
     private int _end;
 
+    private static readonly byte[] BlankLine = "\r\n\r\n"u8.ToArray();
+    private static readonly byte[] LineEnd = "\r\n"u8.ToArray();
+
     /// <summary>The request line and headers (without the blank line), or null when the peer closed first.</summary>
-    public async Task<string?> ReadHeadAsync(CancellationToken ct)
-    {
-        while (true)
-        {
-            var end = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-            if (end >= 0)
-            {
-                var head = Encoding.ASCII.GetString(_buffer, _start, end);
-                _start += end + 4;
-                return head;
-            }
-            if (!await FillAsync(ct)) return null;
-        }
-    }
+    public Task<string?> ReadHeadAsync(CancellationToken ct) => ReadUntilAsync(BlankLine, ct);
 
     /// <summary>One CRLF-terminated line (chunk sizes, trailers).</summary>
-    public async Task<string> ReadLineAsync(CancellationToken ct)
+    public async Task<string> ReadLineAsync(CancellationToken ct) =>
+        await ReadUntilAsync(LineEnd, ct) ?? throw new EndOfStreamException("The connection closed mid-line.");
+
+    /// <summary>The ASCII text up to <paramref name="delimiter"/> (which is consumed), or null when the peer closed first.</summary>
+    private async Task<string?> ReadUntilAsync(byte[] delimiter, CancellationToken ct)
     {
         while (true)
         {
-            var end = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8);
+            var end = _buffer.AsSpan(_start, _end - _start).IndexOf(delimiter);
             if (end >= 0)
             {
-                var line = Encoding.ASCII.GetString(_buffer, _start, end);
-                _start += end + 2;
-                return line;
+                var text = Encoding.ASCII.GetString(_buffer, _start, end);
+                _start += end + delimiter.Length;
+                return text;
             }
-            if (!await FillAsync(ct)) throw new EndOfStreamException("The connection closed mid-line.");
+            if (!await FillAsync(ct)) return null;
         }
     }
 

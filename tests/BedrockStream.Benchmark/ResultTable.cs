@@ -32,13 +32,13 @@ internal static class ResultTable
             r => Figure.Single(r.Warm.Soak.RssLate - r.Warm.Soak.RssEarly),
             // Judged from the 1,000th invocation on (the target's definition): before that the GC heap is still
             // growing to its working size, which the quick run's early checkpoint (100) would count as growth.
-            (v, r) => s.SoakEarly >= 1_000 && v.IsTemplateFunction ? r.Warm.Soak.RssLate - r.Warm.Soak.RssEarly < 5 : null, "0.0"),
+            (v, r) => s.SoakEarly >= 1_000 && v.IsTemplateFunction ? r.Warm.Soak.RssLate - r.Warm.Soak.RssEarly < 5 : null, "0.0", Ratios.None),
         new($"open fds @ {s.SoakLate:N0} (growth since {s.SoakEarly:N0})", "no growth",
             r => Figure.Single(r.Warm.Soak.FdsLate), (v, r) => v.IsTemplateFunction ? r.Warm.Soak.FdsLate <= r.Warm.Soak.FdsEarly : null, "0"),
         new("failed invocations", "0",
             r => Figure.Single(r.Warm.Soak.Failed), (v, r) => v.IsTemplateFunction ? r.Warm.Soak.Failed == 0 : null, "0"),
         new("artifact zip, MB", "AOT ≤ 15",
-            r => Figure.Single(r.ZipMegabytes), (v, r) => v.NativeAot ? r.ZipMegabytes <= 15 : null, "0.00", Comparable: false),
+            r => Figure.Single(r.ZipMegabytes), (v, r) => v.NativeAot ? r.ZipMegabytes <= 15 : null, "0.00", Ratios.NotToPeers),
     ];
 
     public static string Render(BenchmarkSettings settings, IReadOnlyList<VariantResults> results) =>
