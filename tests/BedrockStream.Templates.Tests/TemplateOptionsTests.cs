@@ -21,6 +21,9 @@ public class TemplateOptionsTests
         { "--sdk", "AWSSDK.Core only" },
         { "--cors-origin", "CORS origin" },
         { "--max-tokens", "1-65536" },
+        { "--reasoning", "reasoning effort" },
+        { "--tools", "example tool" },
+        { "--prompt-cache", "prompt caching" },
         { "--tests", "test project" },
         { "--ci", "Continuous integration" },
         { "--skip-restore", "Skip the automatic restore" },
@@ -41,11 +44,13 @@ public class TemplateOptionsTests
     }
 
     [Fact]
-    public async Task Help_hides_the_internal_range_guards()
+    public async Task Help_hides_the_internal_guards()
     {
         var pack = await TemplatePackage.Shared;
         var help = (await pack.NewAsync(pack.WorkRoot, "-h")).EnsureSuccess().StdOut;
         Assert.DoesNotContain("must-be-between", help);
+        Assert.DoesNotContain("needs-a-model", help);
+        Assert.DoesNotContain("need-a-model", help);
     }
 
     [Theory]
@@ -79,6 +84,8 @@ public class TemplateOptionsTests
     [InlineData("--ci", "gitlab", "github")]
     [InlineData("--aot", "maybe", "not a valid option")]
     [InlineData("--memory", "lots", "memory")]
+    [InlineData("--reasoning", "max", "medium")]
+    [InlineData("--prompt-cache", "sometimes", "not a valid option")]
     public async Task Unknown_values_are_refused_with_the_allowed_values_and_nothing_is_written(string option, string value, string allowed)
     {
         var pack = await TemplatePackage.Shared;
@@ -91,6 +98,39 @@ public class TemplateOptionsTests
         Assert.Contains(value, result.Output);
         Assert.Contains(allowed, result.Output, StringComparison.OrdinalIgnoreCase);
         AssertNothingWritten(output);
+    }
+
+    [Theory]
+    [InlineData("amazon.nova-pro-v1:0", "--reasoning", "low", "--reasoning-needs-a-model-that-reasons")]
+    [InlineData("apac.amazon.nova-lite-v1:0", "--reasoning", "high", "--reasoning-needs-a-model-that-reasons")]
+    [InlineData("us.meta.llama4-maverick-17b-instruct-v1:0", "--reasoning", "medium", "--reasoning-needs-a-model-that-reasons")]
+    [InlineData("us.deepseek.r1-v1:0", "--tools", "true", "--tools-need-a-model-that-streams-tool-calls")]
+    [InlineData("us.meta.llama4-maverick-17b-instruct-v1:0", "--tools", "true", "--tools-need-a-model-that-streams-tool-calls")]
+    public async Task Model_features_a_chosen_model_lacks_are_refused_and_nothing_is_written(string model, string option, string value, string guard)
+    {
+        var pack = await TemplatePackage.Shared;
+        var folder = pack.NewFolder("refused");
+        var output = Path.Combine(folder, "Demo");
+
+        var result = await pack.NewAsync(folder, "-n", "Demo", "-o", output, "--model", model, option, value);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(guard, result.Output);
+        AssertNothingWritten(output);
+    }
+
+    [Theory]
+    [InlineData("--model", "us.deepseek.r1-v1:0", "--reasoning", "high")]             // DeepSeek-R1 always reasons
+    [InlineData("--model", "amazon.nova-pro-v1:0", "--reasoning", "off")]
+    [InlineData("--model", "amazon.nova-pro-v1:0", "--tools", "true")]
+    [InlineData("--model-id", "acme.new-model-v1:0", "--reasoning", "low")]            // unknown to the template: the function decides at start-up
+    public async Task Model_features_a_chosen_model_has_are_accepted(string modelOption, string model, string option, string value)
+    {
+        var pack = await TemplatePackage.Shared;
+
+        var project = new GeneratedProject(await pack.CreateAsync("Demo", modelOption, model, option, value), "Demo");
+
+        Assert.Contains(model, project.Read("template.yaml"));
     }
 
     [Fact]
@@ -169,7 +209,9 @@ public class TemplateOptionsTests
         Assert.True((bool?)ide["defaultSymbolVisibility"]);
         Assert.True(File.Exists(Path.Combine(config, (string)ide["icon"]!)));
         var hidden = ide["symbolInfo"]!.AsArray().Where(s => (bool?)s!["isVisible"] == false).Select(s => (string)s!["id"]!).ToList();
-        Assert.All(hidden, id => Assert.EndsWith("OutOfRange", id));
+        // Only the guards are hidden: parameters whose isRequired is a condition, never set by a user.
+        var guards = template["symbols"]!.AsObject().Where(s => s.Value!["isRequired"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? _)).Select(s => s.Key);
+        Assert.Equal(guards.Order(), hidden.Order());
         var parameters = template["symbols"]!.AsObject().Where(s => (string?)s.Value!["type"] == "parameter").ToList();
         Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["description"]), p.Key + " has no description"));
         Assert.All(parameters.Where(p => !hidden.Contains(p.Key)), p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["displayName"]), p.Key + " has no displayName"));

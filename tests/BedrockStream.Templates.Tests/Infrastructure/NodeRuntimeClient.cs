@@ -1,43 +1,48 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace BedrockStream.Templates.Tests.Infrastructure;
 
 /// <summary>
-/// AWS's Node.js runtime interface client, the npm package <c>aws-lambda-ric</c> pinned by <c>NodeFunction/package-lock.json</c>.
-/// Its install scripts compile the native Runtime API client it cannot start without (curl and aws-lambda-cpp, with
-/// cmake, make and a C++ compiler: minutes on 2 cores), so it is installed once per machine, in a temp folder keyed by
-/// the lock file, the node version and the architecture, and reused by later runs.
+/// AWS's Node.js runtime interface client, the npm package <c>aws-lambda-ric</c>, from the install of the benchmark's
+/// Node.js peer (<c>tests/baseline/node</c>, pinned by its <c>package-lock.json</c>). Its install scripts compile the
+/// native Runtime API client it cannot start without (curl and aws-lambda-cpp, with cmake, make and a C++ compiler:
+/// minutes on 2 cores), so there is one install per machine, in the folder and under the key the benchmark uses
+/// (<c>NodePeer</c>: the lock file and the node version), which <c>.ci/run</c> prepares before the tests; this test
+/// makes it the same way when it is missing.
 /// </summary>
 public static class NodeRuntimeClient
 {
-    /// <summary>The test's Node.js function: <c>index.js</c>, <c>package.json</c>, <c>package-lock.json</c>.</summary>
+    /// <summary>The test's Node.js function: <c>index.js</c>.</summary>
     public static string FunctionSource => Path.Combine(RepoPaths.Root, "tests", "BedrockStream.Templates.Tests", "NodeFunction");
+
+    private static string Packages => Path.Combine(RepoPaths.Root, "tests", "baseline", "node");
 
     /// <summary>Installs the client (or finds it installed) and returns the script that starts it.</summary>
     public static async Task<string> InstallAsync(string node, string npm)
     {
-        var nodeVersion = (await ProcessRunner.RunAsync(node, ["--version"], FunctionSource, TimeSpan.FromSeconds(30))).EnsureSuccess().StdOut.Trim();
-        var lockFile = await File.ReadAllTextAsync(Path.Combine(FunctionSource, "package-lock.json"));
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{lockFile}\n{nodeVersion}\n{RuntimeInformation.OSArchitecture}")))[..16].ToLowerInvariant();
-        var folder = Path.Combine(Path.GetTempPath(), "bedrock-stream-tests-cache", "aws-lambda-ric-" + key);
-        if (File.Exists(NativeClient(folder))) return Entry(folder);
+        var nodeVersion = (await ProcessRunner.RunAsync(node, ["--version"], Packages, TimeSpan.FromSeconds(30))).EnsureSuccess().StdOut.Trim();
+        var lockFile = await File.ReadAllBytesAsync(Path.Combine(Packages, "package-lock.json"));
+        var key = Convert.ToHexStringLower(SHA256.HashData([.. lockFile, .. Encoding.UTF8.GetBytes(nodeVersion)]))[..12];
+        var folder = Path.Combine(Path.GetTempPath(), "bedrock-stream-benchmark", "node-peer", key);
+        if (File.Exists(Path.Combine(folder, ".installed"))) return Entry(folder);
 
-        // Installed beside, then moved into place whole: a run that stops half-way leaves no half-built cache.
-        var staging = $"{folder}.staging-{Guid.NewGuid():N}";
+        // Installed beside, then moved into place whole: a run that stops half-way leaves no half-built install.
+        var staging = $"{folder}.installing-{Environment.ProcessId}";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         foreach (var file in new[] { "package.json", "package-lock.json" })
-            File.Copy(Path.Combine(FunctionSource, file), Path.Combine(staging, file));
+            File.Copy(Path.Combine(Packages, file), Path.Combine(staging, file));
         var install = (await ProcessRunner.RunAsync(npm, ["ci", "--no-audit", "--no-fund"], staging, TimeSpan.FromMinutes(20))).EnsureSuccess();
         Assert.True(File.Exists(NativeClient(staging)),
             "npm ci did not build aws-lambda-ric's native client (rapid-client.node), without which it does not start. Its install " +
             "scripts need cmake, make and a C++ compiler (bash .ci/run installs them).\n" + install.Output);
+        await File.WriteAllTextAsync(Path.Combine(staging, ".installed"), nodeVersion);
         try
         {
             Directory.Move(staging, folder);
         }
-        catch (IOException) when (File.Exists(NativeClient(folder)))
+        catch (IOException) when (File.Exists(Path.Combine(folder, ".installed")))
         {
             Directory.Delete(staging, recursive: true);   // another run installed it meanwhile
         }

@@ -8,6 +8,8 @@ public sealed class TemplatePackage
 {
     public const string ShortName = "bedrock-stream";
 
+    public const string ToolShortName = "bedrock-tool";
+
     private static readonly Lazy<Task<TemplatePackage>> SharedInstance = new(CreateAsync);
 
     // The engine keeps a cache in the hive: one dotnet new at a time.
@@ -48,14 +50,21 @@ public sealed class TemplatePackage
     }
 
     /// <summary>Runs <c>dotnet new bedrock-stream</c> with <paramref name="arguments"/> in the isolated hive.</summary>
-    public async Task<CommandResult> NewAsync(string workingDirectory, params string[] arguments)
+    public Task<CommandResult> NewAsync(string workingDirectory, params string[] arguments) =>
+        RunTemplateAsync(ShortName, workingDirectory, arguments);
+
+    /// <summary>Runs the item template <c>dotnet new bedrock-tool</c> with <paramref name="arguments"/> in the isolated hive.</summary>
+    public Task<CommandResult> NewToolAsync(string workingDirectory, params string[] arguments) =>
+        RunTemplateAsync(ToolShortName, workingDirectory, arguments);
+
+    private async Task<CommandResult> RunTemplateAsync(string shortName, string workingDirectory, string[] arguments)
     {
         await _hiveLock.WaitAsync();
         try
         {
             Directory.CreateDirectory(workingDirectory);
             return await Dotnet.RunAsync(
-                ["new", ShortName, .. arguments, "--debug:custom-hive", Hive, "--no-update-check"],
+                ["new", shortName, .. arguments, "--debug:custom-hive", Hive, "--no-update-check"],
                 workingDirectory,
                 TimeSpan.FromMinutes(2));
         }
