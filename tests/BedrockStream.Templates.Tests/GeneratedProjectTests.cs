@@ -10,7 +10,8 @@ namespace BedrockStream.Templates.Tests;
 [Collection(BuildCollection.Name)]
 public class GeneratedProjectTests
 {
-    public sealed record Variant(string Name, string Framework, bool RunTests, bool RunPublished, string[] Options)
+    /// <param name="ToolsAdded">Tools added with <c>dotnet new bedrock-tool</c> before the build.</param>
+    public sealed record Variant(string Name, string Framework, bool RunTests, bool RunPublished, string[] Options, string[]? ToolsAdded = null)
     {
         public bool NativeAot => Array.IndexOf(Options, "--aot") is var i && (i < 0 || Options[i + 1] != "false");
 
@@ -21,19 +22,22 @@ public class GeneratedProjectTests
     {
         // image + Native AOT + SSE + net10.0: the default.
         new Variant("AotImageSse", "net10.0", RunTests: true, RunPublished: true, []),
-        // zip + ReadyToRun + text + net8.0.
+        // zip + ReadyToRun + text + net8.0, with the example tool and reasoning: the tool and reasoning tests run too.
         new Variant("R2rZipText8", "net8.0", RunTests: true, RunPublished: true,
-            ["--package-type", "zip", "--aot", "false", "--format", "text", "-f", "net8.0"]),
-        // zip + Native AOT + SSE + net8.0, without tests or CI.
+            ["--package-type", "zip", "--aot", "false", "--format", "text", "-f", "net8.0",
+             "--tools", "true", "--reasoning", "low", "--model", "us.anthropic.claude-haiku-4-5-20251001-v1:0"]),
+        // zip + Native AOT + SSE + net8.0, without tests, CI or prompt caching, with a tool from the item template:
+        // its code publishes without AOT warnings.
         new Variant("AotZipSse8", "net8.0", RunTests: false, RunPublished: true,
-            ["--package-type", "zip", "-f", "net8.0", "--tests", "false", "--ci", "none"]),
+            ["--package-type", "zip", "-f", "net8.0", "--tests", "false", "--ci", "none", "--prompt-cache", "false"], ToolsAdded: ["GetWeather"]),
         // arm64 ReadyToRun: published here, run only on arm64 (PRODUCT §8: no cross linker for arm64 AOT).
         new Variant("Arm64R2r", "net10.0", RunTests: false, RunPublished: false,
             ["--architecture", "arm64", "--aot", "false", "--tests", "false"]),
         // every other option at a non-default value: builds.
         new Variant("AllOptions", "net10.0", RunTests: false, RunPublished: false,
             ["--auth", "NONE", "--cors-origin", "*", "--model-id", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6",
-             "--memory", "256", "--timeout", "60", "--max-tokens", "4000", "--region", "eu-central-1", "--format", "text", "--tests", "false", "--ci", "none"]),
+             "--memory", "256", "--timeout", "60", "--max-tokens", "4000", "--region", "eu-central-1", "--format", "text", "--tests", "false", "--ci", "none",
+             "--reasoning", "high", "--tools", "true", "--prompt-cache", "false"]),
     };
 
     [Theory]
@@ -43,6 +47,13 @@ public class GeneratedProjectTests
         var pack = await TemplatePackage.Shared;
         var project = new GeneratedProject(await pack.CreateAsync(variant.Name, variant.Options), variant.Name);
         var env = Environment(variant.Framework);
+        if (variant.ToolsAdded is { Length: > 0 } tools)
+        {
+            var functionFolder = project.PathOf($"src/{variant.Name}");
+            (await Dotnet.RunAsync(["restore"], functionFolder, TimeSpan.FromMinutes(4), env)).EnsureSuccess();   // the item template reads the project
+            foreach (var tool in tools)
+                (await pack.NewToolAsync(functionFolder, "-n", tool)).EnsureSuccess();
+        }
 
         (await Dotnet.RunAsync(["build", variant.Name + ".slnx"], project.Directory, TimeSpan.FromMinutes(6), env)).EnsureSuccess();
 

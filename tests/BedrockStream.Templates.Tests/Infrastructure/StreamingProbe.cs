@@ -15,6 +15,16 @@ public sealed record StreamedResponse(
 
     /// <summary>Time between the first and the last read that carried bytes.</summary>
     public TimeSpan Spread => Reads.Count < 2 ? TimeSpan.Zero : Reads[^1].At - Reads[0].At;
+
+    /// <summary>The body's Server-Sent Events: name (<c>message</c> when unnamed) and data, in order.</summary>
+    public IReadOnlyList<(string Name, System.Text.Json.JsonElement Data)> Events() =>
+        Body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(block => block.Split('\n'))
+            .Where(lines => lines.Any(l => l.StartsWith("data: ", StringComparison.Ordinal)))
+            .Select(lines => (
+                lines.FirstOrDefault(l => l.StartsWith("event: ", StringComparison.Ordinal))?["event: ".Length..] ?? "message",
+                System.Text.Json.JsonDocument.Parse(lines.Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]).RootElement.Clone()))
+            .ToList();
 }
 
 /// <summary>Posts a prompt and records how the answer arrives.</summary>
@@ -25,7 +35,7 @@ public static class StreamingProbe
         using var client = new HttpClient { Timeout = timeout };
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = new StringContent($$"""{"prompt":"{{prompt}}"}""", Encoding.UTF8, "application/json"),
+            Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { prompt }), Encoding.UTF8, "application/json"),
         };
         var clock = Stopwatch.StartNew();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
