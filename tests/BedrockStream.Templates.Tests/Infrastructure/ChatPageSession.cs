@@ -7,9 +7,9 @@ using static Microsoft.Playwright.Assertions;
 namespace BedrockStream.Templates.Tests.Infrastructure;
 
 /// <summary>
-/// What the chat page's browser tests share, made once for the class: one generated project (a model that reasons,
-/// so the fake model's reasoning is that of the real one), its local host built and running, and Debian's Chromium
-/// driven by Playwright. Each test opens its own page (a fresh browser context) and sets the fake model as it needs.
+/// What the chat page's browser tests share, made once for the class: one generated project (Claude with reasoning
+/// and the example tool, so that answers reason and tool calls run as they would on Bedrock), its local host built and
+/// running, and Debian's Chromium driven by Playwright. Each test opens its own page (a fresh browser context) and sets the fake model as it needs.
 /// </summary>
 public sealed class ChatPageSession : IAsyncLifetime
 {
@@ -39,7 +39,7 @@ public sealed class ChatPageSession : IAsyncLifetime
 
         var pack = await TemplatePackage.Shared;
         Project = new GeneratedProject(
-            await pack.CreateAsync("Chat", "--model", "us.anthropic.claude-sonnet-4-6", "--tests", "false", "--ci", "none"), "Chat");
+            await pack.CreateAsync("Chat", "--model", "us.anthropic.claude-sonnet-4-6", "--reasoning", "low", "--tools", "true", "--tests", "false", "--ci", "none"), "Chat");
         (await Dotnet.RunAsync(["build", "local/Chat.Local/Chat.Local.csproj"], Project.Directory, TimeSpan.FromMinutes(6))).EnsureSuccess();
         Host = await LocalHostProcess.StartAsync(Project, "net10.0", ["--token-rate", "50"]);
 
