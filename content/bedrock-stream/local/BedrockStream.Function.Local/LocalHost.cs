@@ -196,6 +196,9 @@ public sealed class LocalHost : IAsyncDisposable
     private object Status() => new
     {
         model = FakeModel is null ? "bedrock" : "fake",
+        // The function's RESPONSE_FORMAT, so that the chat page knows how to ask before it reads an answer.
+        format = (_options.Environment.TryGetValue("RESPONSE_FORMAT", out var format) ? format : Environment.GetEnvironmentVariable("RESPONSE_FORMAT")) is { Length: > 0 } f
+            ? f.Trim().ToLowerInvariant() : "sse",
         functionUrl = FunctionUrl.ToString(),
         runtimeApi = RuntimeApiEndpoint.ToString(),
         fakeModel = FakeModelEndpoint?.ToString(),
