@@ -70,6 +70,21 @@ internal static class ChatPage
     }
   }
 
+  // What the front needs besides the body (the host says which front it plays, at /_local/status): a REST API's
+  // x-api-key (a key the local host made up), and for CloudFront the body's SHA-256, which Origin Access Control
+  // makes Lambda check.
+  async function frontHeaders(body) {
+    const headers = { "content-type": "application/json" };
+    let front = {};
+    try { front = await (await fetch("/_local/status")).json(); } catch { }
+    if (front.apiKey) headers["x-api-key"] = front.apiKey;
+    if (front.front === "cloudfront") {
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
+      headers["x-amz-content-sha256"] = Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, "0")).join("");
+    }
+    return headers;
+  }
+
   async function run() {
     answer.textContent = ""; error.textContent = ""; meta.textContent = "";
     status.textContent = "waiting for the first token...";
@@ -77,7 +92,8 @@ internal static class ChatPage
     const started = performance.now();
     let firstChunkAt = null;
     try {
-      const res = await fetch("/", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: prompt.value }) });
+      const body = JSON.stringify({ prompt: prompt.value });
+      const res = await fetch("/", { method: "POST", headers: await frontHeaders(body), body });
       const type = res.headers.get("content-type") || "";
       if (!res.ok) {
         const body = await res.text();

@@ -109,7 +109,7 @@ internal static class FunctionUrlEvent
             || type.EndsWith("+json", StringComparison.Ordinal) || type.EndsWith("+xml", StringComparison.Ordinal);
     }
 
-    private static bool TryDecodeUtf8(byte[] bytes, out string text)
+    internal static bool TryDecodeUtf8(byte[] bytes, out string text)
     {
         try
         {
