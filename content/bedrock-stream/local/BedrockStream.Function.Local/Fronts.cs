@@ -71,6 +71,15 @@ internal static class FrontRules
         return sent == Convert.ToHexString(SHA256.HashData(body)).ToLowerInvariant();
     }
 
+    /// <summary>How the host's output names the front.</summary>
+    public static string Label(FrontKind front) => front switch
+    {
+        FrontKind.RestApi => "REST API",
+        FrontKind.CloudFront => "CloudFront",
+        _ => "Function URL",
+    };
+
+    /// <summary>The front's name in <c>--front</c>.</summary>
     public static string Name(FrontKind front) => front switch
     {
         FrontKind.RestApi => "rest-api",

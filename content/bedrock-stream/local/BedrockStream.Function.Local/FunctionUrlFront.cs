@@ -40,7 +40,7 @@ public sealed class FunctionUrlFront : IAsyncDisposable
 
     internal async Task StartAsync(int port, CancellationToken cancellationToken)
     {
-        (_app, var actualPort) = await LoopbackServer.StartAsync("Function URL front", port, app => app.Run(HandleAsync), cancellationToken);
+        (_app, var actualPort) = await LoopbackServer.StartAsync(FrontRules.Label(Kind) + " front", port, app => app.Run(HandleAsync), cancellationToken);
         Url = new Uri($"http://127.0.0.1:{actualPort}/");
     }
 

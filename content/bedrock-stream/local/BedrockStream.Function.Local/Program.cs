@@ -50,12 +50,13 @@ await using (host)
     var rate = host.FakeModel is null ? "" : $", fake model at {options.TokenRate:0.##} tokens/s";
     const string body = """{"prompt":"Hello"}""";
     var curl = $"curl -N {host.FunctionUrl} -H 'content-type: application/json' -d '{body}'";
-    var (front, note) = host.FrontKind switch
+    var front = FrontRules.Label(host.FrontKind).PadRight(12);
+    var note = host.FrontKind switch
     {
-        FrontKind.RestApi when host.ApiKey is { } key => ("REST API    ", $"payload 1.0 events; x-api-key: {key} (the deployed URL ends in /prod/)"),
-        FrontKind.RestApi => ("REST API    ", "payload 1.0 events, no API key (the deployed URL ends in /prod/)"),
-        FrontKind.CloudFront => ("CloudFront  ", "a Function URL behind it; a POST needs x-amz-content-sha256, the hex SHA-256 of its body"),
-        _ => ("Function URL", "payload 2.0 events"),
+        FrontKind.RestApi when host.ApiKey is { } key => $"payload 1.0 events; x-api-key: {key} (the deployed URL ends in /prod/)",
+        FrontKind.RestApi => "payload 1.0 events, no API key (the deployed URL ends in /prod/)",
+        FrontKind.CloudFront => "a Function URL behind it; a POST needs x-amz-content-sha256, the hex SHA-256 of its body",
+        _ => "payload 2.0 events",
     };
     if (host.ApiKey is { } apiKey) curl += $" -H 'x-api-key: {apiKey}'";
     if (host.FrontKind == FrontKind.CloudFront)
