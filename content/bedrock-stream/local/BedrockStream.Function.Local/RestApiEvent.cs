@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -16,12 +15,10 @@ internal static class RestApiEvent
     public const string ApiId = "localrestapi";
     public const string Stage = "prod";
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static byte[] Build(HttpRequest request, byte[] body, string requestId, DateTimeOffset now, string? apiKey)
     {
         using var ms = new MemoryStream(body.Length + 2048);
-        using (var w = new Utf8JsonWriter(ms, WriterOptions))
+        using (var w = new Utf8JsonWriter(ms, FunctionUrlEvent.WriterOptions))
         {
             var path = request.Path.Value is { Length: > 0 } p ? p : "/";
             var sourceIp = request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "127.0.0.1";
@@ -89,17 +86,7 @@ internal static class RestApiEvent
             w.WriteEndObject();
 
             // Text as it is; bytes that are not UTF-8 base64-encoded, as a REST API with binary media types sends them.
-            var base64 = false;
-            if (body.Length == 0)
-                w.WriteNull("body");
-            else if (FunctionUrlEvent.TryDecodeUtf8(body, out var text))
-                w.WriteString("body", text);
-            else
-            {
-                w.WriteString("body", Convert.ToBase64String(body));
-                base64 = true;
-            }
-            w.WriteBoolean("isBase64Encoded", base64);
+            FunctionUrlEvent.WriteBody(w, body, asText: true, nullWhenEmpty: true);
             w.WriteEndObject();
         }
         return ms.ToArray();
