@@ -61,8 +61,10 @@ internal static class Heartbeats
 
                 beat = null;
                 cancellationToken.ThrowIfCancellationRequested();
-                // The timer may have been armed before the last update: a heartbeat only after real silence.
-                if (Due() is { } remaining && remaining > TimeSpan.Zero)
+                // The timer may have been armed before the last update: a heartbeat only after real silence, and only
+                // if one is still wanted (an early start that the model made unnecessary is not).
+                var remaining = Due();
+                if (remaining is null || remaining > TimeSpan.Zero)
                     continue;
                 // Re-armed before writing, so that the next quiet period is timed from this heartbeat.
                 if (settings.Heartbeat > TimeSpan.Zero)

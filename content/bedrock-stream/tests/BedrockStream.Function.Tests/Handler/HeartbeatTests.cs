@@ -174,6 +174,27 @@ public class HeartbeatTests
     }
 
     [Fact]
+    public async Task A_model_that_starts_in_time_gets_no_early_start_and_no_comment_later()
+    {
+        var thinking = new Gate();
+        var quiet = new Gate();
+        var run = new Run(Settings(heartbeat: 0, startAfter: 20), Step.Wait(thinking), Step.Delta("a"), Step.Wait(quiet), Step.Delta("b"), Step.Stop());
+
+        await thinking.Reached;
+        run.Time.Advance(TimeSpan.FromSeconds(5));
+        thinking.Open();
+        await quiet.Reached;
+        // Past the start wait, with the answer long started: the timer armed for it must not write anything.
+        run.Time.Advance(TimeSpan.FromSeconds(20));
+        quiet.Open();
+        await run.Handling;
+
+        Assert.Equal(["data: {\"text\":\"a\"}\n\n", "data: {\"text\":\"b\"}\n\n"], run.Response.TextChunks[..2]);
+        Assert.Equal(3, run.Response.Chunks.Count);
+        Assert.Equal(5_000, (long)run.LogJson["ttftMs"]!);
+    }
+
+    [Fact]
     public async Task With_the_defaults_a_silent_model_gets_no_heartbeat()
     {
         var quiet = new Gate();
