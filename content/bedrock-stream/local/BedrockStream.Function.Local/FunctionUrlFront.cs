@@ -5,9 +5,11 @@ using System.Text.Json;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// What a caller of the deployed Function URL (InvokeMode RESPONSE_STREAM) talks to: any method and path
-/// becomes a payload-2.0 event for the function, and its streamed answer comes back chunk by chunk.
-/// Two paths are the host's own: the chat page at <c>GET /</c> and <c>/_local/*</c>.
+/// What a caller of the deployed front talks to (<see cref="FrontKind"/>). As a Function URL (InvokeMode RESPONSE_STREAM)
+/// any method and path becomes a payload-2.0 event for the function; as a REST API the root path becomes a payload-1.0
+/// event, after the API key check; as CloudFront a 2.0 event, after the body-hash check that Origin Access Control
+/// makes Lambda do. The streamed answer comes back chunk by chunk. Two paths are the host's own: the chat page at
+/// <c>GET /</c> and <c>/_local/*</c>.
 /// </summary>
 public sealed class FunctionUrlFront : IAsyncDisposable
 {
@@ -19,18 +21,26 @@ public sealed class FunctionUrlFront : IAsyncDisposable
     private readonly Action<string> _log;
     private WebApplication? _app;
 
-    internal FunctionUrlFront(RuntimeApiEmulator emulator, LocalStatus status, Action<string> log)
+    internal FunctionUrlFront(RuntimeApiEmulator emulator, LocalStatus status, Action<string> log, FrontKind kind = FrontKind.FunctionUrl, string? apiKey = null)
     {
         _emulator = emulator;
         _status = status;
         _log = log;
+        Kind = kind;
+        ApiKey = kind == FrontKind.RestApi ? apiKey : null;
     }
+
+    /// <summary>Which front this plays.</summary>
+    public FrontKind Kind { get; }
+
+    /// <summary>The key a REST API front requires in <c>x-api-key</c>; null: none.</summary>
+    public string? ApiKey { get; }
 
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
     internal async Task StartAsync(int port, CancellationToken cancellationToken)
     {
-        (_app, var actualPort) = await LoopbackServer.StartAsync("Function URL front", port, app => app.Run(HandleAsync), cancellationToken);
+        (_app, var actualPort) = await LoopbackServer.StartAsync(FrontRules.Label(Kind) + " front", port, app => app.Run(HandleAsync), cancellationToken);
         Url = new Uri($"http://127.0.0.1:{actualPort}/");
     }
 
@@ -65,12 +75,21 @@ public sealed class FunctionUrlFront : IAsyncDisposable
             return; // the client went away while sending
         }
 
-        var requestId = Guid.NewGuid().ToString();
-        var payload = FunctionUrlEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, NewTraceHeader());
         // Never the query itself: GET ?prompt= carries the prompt, and no prompt text is logged.
         var query = request.QueryString.HasValue ? $"?<{request.QueryString.Value!.Length - 1} chars>" : "";
+        if (FrontRules.Check(Kind, request, body, ApiKey) is { } rejection)
+        {
+            _log($"[host] {request.Method} {request.Path}{query} -> {rejection.StatusCode} from the {FrontRules.Name(Kind)} front ({rejection.Reason}); the function is not invoked");
+            await rejection.WriteAsync(context.Response);
+            return;
+        }
+
+        var requestId = Guid.NewGuid().ToString();
+        var payload = Kind == FrontKind.RestApi
+            ? RestApiEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, ApiKey)
+            : FunctionUrlEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, NewTraceHeader());
         _log($"[host] {request.Method} {request.Path}{query} -> request {requestId}");
-        await _emulator.InvokeAsync(requestId, payload, new ClientResponder(context, requestId));
+        await _emulator.InvokeAsync(requestId, payload, new ClientResponder(context, requestId, Kind));
     }
 
     private static string NewTraceHeader() =>

@@ -8,7 +8,8 @@ namespace BedrockStream.Function;
 /// One invocation: request → conversation → the model's streamed updates → events on the response → one log line.
 /// Nothing is sent before the model's first content, so an early failure is still a clean HTTP error; a model call
 /// that is throttled before it starts is retried within the deadline; a model that keeps calling tools is stopped
-/// after <c>MAX_TOOL_ROUNDS</c> turns.
+/// after <c>MAX_TOOL_ROUNDS</c> turns; a quiet answer gets heartbeats where the front needs them (<see cref="Heartbeats"/>).
+/// The request comes from a Function URL or a REST API (<see cref="HttpRequestEvent"/>); the answer is the same.
 /// </summary>
 public sealed class ChatHandler
 {
@@ -42,12 +43,12 @@ public sealed class ChatHandler
     public async Task HandleAsync(Invocation invocation, IHttpResponseStream response, CancellationToken cancellationToken)
     {
         var record = new InvocationLog(invocation.RequestId, _settings.ModelId, _settings.LogContent, _time);
-        using var answer = new AnswerWriter(response, _settings.Format, record, _tools.Select(t => t.Name));
+        using var answer = new AnswerWriter(response, _settings.Format, record, _tools.Select(t => t.Name), _time, _settings.CorsAllowOrigin);
         try
         {
             if (!_parser.TryParse(invocation.Payload.Span, out var request, out var invalid))
             {
-                await answer.FailAsync(invalid, cancellationToken);   // 4xx, the model is not called
+                await answer.FailAsync(invalid, cancellationToken);   // 4xx (or a CORS preflight's 204), the model is not called
                 return;
             }
 
@@ -95,7 +96,7 @@ public sealed class ChatHandler
                 deadline.Token.ThrowIfCancellationRequested();
 
                 var toolTurns = new HashSet<string?>();
-                await foreach (var update in _chat.GetStreamingResponseAsync(request.Messages, options, deadline.Token).WithCancellation(deadline.Token))
+                await foreach (var update in _chat.GetStreamingResponseAsync(request.Messages, options, deadline.Token).KeepAlive(answer, _settings, _time, deadline.Token))
                 {
                     // Each model turn has its own message id; a turn with tool calls is a tool round.
                     if (update.Contents.Any(c => c is FunctionCallContent) && toolTurns.Add(update.MessageId) && toolTurns.Count > _settings.MaxToolRounds)

@@ -5,7 +5,10 @@ using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function;
 
-/// <summary>An error answered before streaming starts: a status and the JSON body <c>{"error":{"type","message"}}</c>.</summary>
+/// <summary>
+/// An answer given instead of the model's, before streaming starts: an error (a status and the JSON body
+/// <c>{"error":{"type","message"}}</c>), or the 204 of a CORS preflight (<see cref="CorsPreflight"/>, no body).
+/// </summary>
 /// <param name="StatusCode">The HTTP status.</param>
 /// <param name="Type">A short PascalCase error type, e.g. <c>InvalidRequest</c>.</param>
 /// <param name="Message">A message for the caller; never contains the prompt or internal details.</param>
@@ -28,19 +31,42 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
             Headers = [new("Allow", "GET, POST")],
         };
 
+    /// <summary>
+    /// A browser's CORS preflight (<c>OPTIONS</c>) when <c>CORS_ALLOW_ORIGIN</c> is set: 204, and what it may send
+    /// (https://fetch.spec.whatwg.org/#http-cors-protocol). <c>Access-Control-Allow-Origin</c> comes with every response.
+    /// </summary>
+    public static HttpError CorsPreflight() =>
+        new(204, "CorsPreflight", "")
+        {
+            Headers =
+            [
+                new("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                new("Access-Control-Allow-Headers", "content-type, x-api-key, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256"),
+                new("Access-Control-Max-Age", "300"),
+            ],
+        };
+
+    /// <summary>True for a 4xx or 5xx, false for the preflight's 204.</summary>
+    public bool IsError => StatusCode >= 400;
+
     public static HttpError Timeout() =>
         new(504, "Timeout", "The function's deadline was reached before the model finished.");
 
     public static HttpError ToolLoopLimit(int rounds) =>
         new(502, "ToolLoopLimit", $"The model kept calling tools: the answer was stopped after {rounds} tool rounds (MAX_TOOL_ROUNDS).");
 
-    /// <summary>Sends the status, headers and JSON body as the whole response; returns the body's length.</summary>
-    public async ValueTask<int> WriteAsync(IHttpResponseStream response, CancellationToken cancellationToken)
+    /// <summary>Sends the status, headers (then <paramref name="moreHeaders"/>) and JSON body as the whole response; returns the body's length.</summary>
+    public async ValueTask<int> WriteAsync(IHttpResponseStream response, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken)
     {
-        var headers = new List<KeyValuePair<string, string>>(Headers.Count + 1) { new("Content-Type", "application/json") };
+        var headers = new List<KeyValuePair<string, string>>(Headers.Count + moreHeaders.Count + 1);
+        if (IsError)
+            headers.Add(new("Content-Type", "application/json"));
         headers.AddRange(Headers);
-        var body = ToJson();
+        headers.AddRange(moreHeaders);
         await response.StartAsync(StatusCode, headers, cancellationToken);
+        if (!IsError)
+            return 0;
+        var body = ToJson();
         await response.WriteAsync(body, cancellationToken);
         return body.Length;
     }
