@@ -87,6 +87,7 @@ internal sealed class ColdBench(FakeModelServer model, ThrowAwayCertificates tls
     }
 }
 
-/// <summary>The cold figures of one variant at one share; <paramref name="FirstChunkCpu"/>: CPU time used by the first chunk, null where /proc cannot tell.</summary>
-/// <paramref name="FirstChunkWithInitBurst"/>: the first chunk with the Init phase at full speed (limited shares with cgroups only).
+/// <summary>The cold figures of one variant at one share.</summary>
+/// <param name="FirstChunkCpu">CPU time used by the first chunk; null where /proc cannot tell.</param>
+/// <param name="FirstChunkWithInitBurst">The first chunk with the Init phase at full speed (limited shares with cgroups only).</param>
 internal sealed record ColdResults(Figure ColdStart, Figure FirstChunk, Figure? FirstChunkCpu, Figure? FirstChunkWithInitBurst);
