@@ -317,7 +317,7 @@ public class SamTemplateTests
         Assert.Equal("AWS_IAM", (string?)url["AuthType"]);
         Assert.Equal("RESPONSE_STREAM", (string?)url["InvokeMode"]);
         Assert.False(url.ContainsKey("Cors"));
-        Assert.Equal(1024, (long)function["MemorySize"]!);
+        Assert.Equal(256, (long)function["MemorySize"]!);
         Assert.Equal(900, (long)function["Timeout"]!);
         Assert.Equal(["x86_64"], function["Architectures"]!.AsArray().Select(a => (string)a!));
         Assert.Equal("Image", (string?)function["PackageType"]);
@@ -332,6 +332,7 @@ public class SamTemplateTests
         Assert.Equal("1024", (string?)variables["MAX_TOKENS"]);
         Assert.Equal("sse", (string?)variables["RESPONSE_FORMAT"]);
         Assert.Equal("false", (string?)variables["LOG_CONTENT"]);
+        Assert.Equal("", (string?)variables["SSL_CERT_DIR"]); // the TLS roots from the bundle file alone (cold start)
 
         var output = template["Outputs"]!["FunctionUrl"]!["Value"]!.AsObject();
         Assert.Equal(["StreamingFunctionUrl", "FunctionUrl"], output["Fn::GetAtt"]!.AsArray().Select(a => (string)a!));
