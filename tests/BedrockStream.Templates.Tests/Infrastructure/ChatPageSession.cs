@@ -17,9 +17,9 @@ public sealed class ChatPageSession : IAsyncLifetime
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(45);
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly SemaphoreSlim _textHostGate = new(1, 1);
+    private readonly SemaphoreSlim _otherHostsGate = new(1, 1);
     private IPlaywright? _playwright;
-    private LocalHostProcess? _textHost;
+    private readonly Dictionary<string, LocalHostProcess> _otherHosts = [];
 
     public GeneratedProject Project { get; private set; } = null!;
 
@@ -70,16 +70,28 @@ public sealed class ChatPageSession : IAsyncLifetime
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
     /// <summary>A second host of the same project whose function answers in <c>--format text</c> (started on first use).</summary>
-    public async Task<LocalHostProcess> TextHostAsync()
+    public Task<LocalHostProcess> TextHostAsync() => OtherHostAsync("--env", "RESPONSE_FORMAT=text");
+
+    /// <summary>
+    /// A second host of the same project that plays another front (started on first use): <c>rest-api</c> with an API
+    /// key, or <c>cloudfront</c>.
+    /// </summary>
+    public Task<LocalHostProcess> FrontHostAsync(string front) =>
+        front == "rest-api" ? OtherHostAsync("--front", front, "--api-key", "chat-page-test-key") : OtherHostAsync("--front", front);
+
+    private async Task<LocalHostProcess> OtherHostAsync(params string[] options)
     {
-        await _textHostGate.WaitAsync();
+        var key = string.Join(' ', options);
+        await _otherHostsGate.WaitAsync();
         try
         {
-            return _textHost ??= await LocalHostProcess.StartAsync(Project, "net10.0", ["--token-rate", "50", "--env", "RESPONSE_FORMAT=text"]);
+            if (!_otherHosts.TryGetValue(key, out var host))
+                _otherHosts[key] = host = await LocalHostProcess.StartAsync(Project, "net10.0", ["--token-rate", "50", .. options]);
+            return host;
         }
         finally
         {
-            _textHostGate.Release();
+            _otherHostsGate.Release();
         }
     }
 
@@ -105,7 +117,7 @@ public sealed class ChatPageSession : IAsyncLifetime
     {
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
-        if (_textHost is not null) await _textHost.DisposeAsync();
+        foreach (var host in _otherHosts.Values) await host.DisposeAsync();
         if (Host is not null) await Host.DisposeAsync();
         _http.Dispose();
     }
