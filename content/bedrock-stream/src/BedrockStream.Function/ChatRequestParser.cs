@@ -33,7 +33,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         HttpRequestEvent? httpRequest;
         try
         {
-            httpRequest = JsonSerializer.Deserialize(payload, RequestJsonContext.Default.HttpRequestEvent);
+            httpRequest = HttpRequestEventReader.Read(payload);
         }
         catch (JsonException)
         {

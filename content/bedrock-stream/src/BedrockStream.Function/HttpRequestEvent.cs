@@ -8,7 +8,8 @@ namespace BedrockStream.Function;
 /// a Function URL (also behind CloudFront) sends payload format 2.0
 /// (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads), an API Gateway REST API the
 /// proxy integration's format 1.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format).
-/// Their field names do not collide, so one deserialization reads either.
+/// Their field names do not collide, so one reading (<see cref="HttpRequestEventReader"/>) takes either.
+/// A field added here is read only once <see cref="HttpRequestEventReader"/> reads it too.
 /// </summary>
 public sealed class HttpRequestEvent
 {
@@ -107,8 +108,10 @@ public sealed class ChatRequestMessage
     [JsonPropertyName("content")] public string? Content { get; set; }
 }
 
-/// <summary>Source-generated (reflection-free, Native AOT safe) serialization of the request types.</summary>
+/// <summary>
+/// Source-generated (reflection-free, Native AOT safe) deserialization of the request body; the event itself is read
+/// by <see cref="HttpRequestEventReader"/>.
+/// </summary>
 [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
-[JsonSerializable(typeof(HttpRequestEvent))]
 [JsonSerializable(typeof(ChatRequestBody))]
 internal sealed partial class RequestJsonContext : JsonSerializerContext;

@@ -193,4 +193,43 @@ public class ToolLoopTests
         Assert.Equal(400, h.Response.Status);
         Assert.Empty(h.Model.Calls);
     }
+
+    [Fact]
+    public async Task A_request_without_tools_goes_straight_to_the_model_and_no_update_is_kept_for_the_answers_end()
+    {
+        // The tool loop keeps every update of a model turn until it ends; an answer without tools must not be held.
+        var chat = new ChatClientBuilder(FakeChatClient.Answer("one", "two", "three")).UseToolLoop(new FunctionSettings("m")).Build();
+        WeakReference? first = null;
+        bool firstAliveAtTheEnd = true;
+
+        await foreach (var update in chat.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions()))
+        {
+            first ??= Track(update);
+            if (update.Contents.OfType<UsageContent>().Any())
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                firstAliveAtTheEnd = first.IsAlive;
+            }
+        }
+
+        Assert.False(firstAliveAtTheEnd);
+    }
+
+    [Fact]
+    public async Task A_request_with_tools_goes_through_the_loop()
+    {
+        var model = new FakeChatClient(null, CallsClock("t1"), Answers);
+        var chat = new ChatClientBuilder(model).UseToolLoop(new FunctionSettings("m")).Build();
+
+        var response = await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { Tools = [Clock(_ => "noon")] });
+
+        Assert.Equal(2, model.Calls.Count);
+        Assert.Equal("It is noon.", response.Messages[^1].Text);
+        Assert.NotNull(chat.GetService<FunctionInvokingChatClient>());
+    }
+
+    // Not inlined: no local of the caller's frame may keep the update alive.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference Track(object target) => new(target);
 }
