@@ -9,7 +9,6 @@ namespace BedrockStream.Function;
 /// (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads), an API Gateway REST API the
 /// proxy integration's format 1.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format).
 /// Their field names do not collide, so one reading (<see cref="HttpRequestEventReader"/>) takes either.
-/// A field added here is read only once <see cref="HttpRequestEventReader"/> reads it too.
 /// </summary>
 public sealed class HttpRequestEvent
 {
