@@ -33,7 +33,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         HttpRequestEvent? httpRequest;
         try
         {
-            httpRequest = HttpRequestEventReader.Read(payload);
+            httpRequest = JsonSerializer.Deserialize(payload, RequestJsonContext.Default.HttpRequestEvent);
         }
         catch (JsonException)
         {

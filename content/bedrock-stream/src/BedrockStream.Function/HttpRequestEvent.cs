@@ -8,7 +8,7 @@ namespace BedrockStream.Function;
 /// a Function URL (also behind CloudFront) sends payload format 2.0
 /// (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads), an API Gateway REST API the
 /// proxy integration's format 1.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format).
-/// Their field names do not collide, so one reading (<see cref="HttpRequestEventReader"/>) takes either.
+/// Their field names do not collide, so one deserialization reads either.
 /// </summary>
 public sealed class HttpRequestEvent
 {
@@ -107,10 +107,8 @@ public sealed class ChatRequestMessage
     [JsonPropertyName("content")] public string? Content { get; set; }
 }
 
-/// <summary>
-/// Source-generated (reflection-free, Native AOT safe) deserialization of the request body; the event itself is read
-/// by <see cref="HttpRequestEventReader"/>.
-/// </summary>
+/// <summary>Source-generated (reflection-free, Native AOT safe) serialization of the request types.</summary>
 [JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(HttpRequestEvent))]
 [JsonSerializable(typeof(ChatRequestBody))]
 internal sealed partial class RequestJsonContext : JsonSerializerContext;
