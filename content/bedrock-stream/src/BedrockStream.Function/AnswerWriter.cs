@@ -10,7 +10,7 @@ namespace BedrockStream.Function;
 /// text for <c>text</c>), and <c>event: done</c> at the end. Before the first content an error becomes a JSON error
 /// response with its own status, so a throttled call is a clean 429, not a broken 200.
 /// </summary>
-internal sealed class AnswerWriter : IDisposable
+internal sealed class AnswerWriter : IAnswerWriter
 {
     private static readonly KeyValuePair<string, string>[] SseHeaders =
     [
@@ -100,30 +100,16 @@ internal sealed class AnswerWriter : IDisposable
     /// </summary>
     public async ValueTask FailAsync(HttpError error, CancellationToken cancellationToken)
     {
-        _log.ErrorType ??= error.Type;
-        _log.ErrorMessage ??= error.Message;
         if (!HasStarted)
         {
             HasStarted = true;
-            _log.Status = error.StatusCode;
-            _log.BytesSent += await error.WriteAsync(_response, cancellationToken);
+            await error.ReplyAsync(_response, _log, cancellationToken);
             return;
         }
 
+        _log.ErrorType ??= error.Type;
+        _log.ErrorMessage ??= error.Message;
         await SendAsync(IsSse ? _frames.Error(error) : Utf8($"\n[error] {error.Type}: {error.Message}\n"), cancellationToken);
-    }
-
-    /// <summary>Writes the error event after a failure mid-stream; a broken response must not hide the original failure.</summary>
-    public async ValueTask TryFailMidStreamAsync(HttpError error, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FailAsync(error, cancellationToken);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The caller's exception is rethrown by the handler.
-        }
     }
 
     private async ValueTask StartAsync(CancellationToken cancellationToken)

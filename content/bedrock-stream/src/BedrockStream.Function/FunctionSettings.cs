@@ -11,13 +11,15 @@ public enum ResponseFormat
     Sse,
     /// <summary>The raw UTF-8 text of the answer.</summary>
     Text,
+    /// <summary>OpenAI's Chat Completions API (<c>POST /v1/chat/completions</c>, <c>GET /v1/models</c>), in projects generated with <c>--format openai</c>.</summary>
+    OpenAi,
 }
 
 /// <summary>The function's configuration, read once at start-up from environment variables.</summary>
 /// <param name="ModelId"><c>MODEL_ID</c>: model id, inference-profile id or ARN (required).</param>
 /// <param name="MaxTokens"><c>MAX_TOKENS</c>: default answer length and the ceiling a request may ask for (1–65536, default 1024).</param>
 /// <param name="SystemPrompt"><c>SYSTEM_PROMPT</c>: system prompt used when a request has none (optional).</param>
-/// <param name="Format"><c>RESPONSE_FORMAT</c>: <c>sse</c> (default) or <c>text</c>.</param>
+/// <param name="Format"><c>RESPONSE_FORMAT</c>: <c>sse</c> (default), <c>text</c> or <c>openai</c>.</param>
 /// <param name="MaxRequestBytes"><c>MAX_REQUEST_BYTES</c>: largest accepted request body, after base64 decoding (1–6291456, default 65536).</param>
 /// <param name="LogContent"><c>LOG_CONTENT</c>: log the prompt and the answer (<c>true</c>/<c>false</c>, default false).</param>
 /// <param name="DeadlineMarginMs"><c>DEADLINE_MARGIN_MS</c>: how long before Lambda's deadline the answer is cut off (0–60000, default 1000).</param>
@@ -79,7 +81,8 @@ public sealed record FunctionSettings(
             {
                 "" or "sse" => ResponseFormat.Sse,
                 "text" => ResponseFormat.Text,
-                var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse' or 'text' (got '{other}')."),
+                "openai" => ResponseFormat.OpenAi,
+                var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse', 'text' or 'openai' (got '{other}')."),
             },
             MaxRequestBytes: Int(Get("MAX_REQUEST_BYTES"), "MAX_REQUEST_BYTES", 1, MaxRequestBytesLimit, DefaultMaxRequestBytes),
             LogContent: Get("LOG_CONTENT").ToLowerInvariant() switch

@@ -14,6 +14,9 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
     /// <summary>Headers sent besides <c>Content-Type</c> (e.g. <c>Allow</c>, <c>Retry-After</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>The request field at fault, when one is (OpenAI's error shape names it).</summary>
+    public string? Param { get; init; }
+
     public static HttpError InvalidRequest(string message) => new(400, "InvalidRequest", message);
 
     public static HttpError PayloadTooLarge(int limit) =>
@@ -35,14 +38,26 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
         new(502, "ToolLoopLimit", $"The model kept calling tools: the answer was stopped after {rounds} tool rounds (MAX_TOOL_ROUNDS).");
 
     /// <summary>Sends the status, headers and JSON body as the whole response; returns the body's length.</summary>
-    public async ValueTask<int> WriteAsync(IHttpResponseStream response, CancellationToken cancellationToken)
+    public ValueTask<int> WriteAsync(IHttpResponseStream response, CancellationToken cancellationToken) =>
+        WriteAsync(response, ToJson(), cancellationToken);
+
+    /// <summary>Sends the status, headers and <paramref name="body"/> (this error in another format's JSON shape) as the whole response.</summary>
+    public async ValueTask<int> WriteAsync(IHttpResponseStream response, byte[] body, CancellationToken cancellationToken)
     {
         var headers = new List<KeyValuePair<string, string>>(Headers.Count + 1) { new("Content-Type", "application/json") };
         headers.AddRange(Headers);
-        var body = ToJson();
         await response.StartAsync(StatusCode, headers, cancellationToken);
         await response.WriteAsync(body, cancellationToken);
         return body.Length;
+    }
+
+    /// <summary>Answers with this error as the whole response (<paramref name="body"/>: its JSON, by default <see cref="ToJson"/>) and records it in <paramref name="log"/>.</summary>
+    public async ValueTask ReplyAsync(IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken, byte[]? body = null)
+    {
+        log.ErrorType ??= Type;
+        log.ErrorMessage ??= Message;
+        log.Status = StatusCode;
+        log.BytesSent += await WriteAsync(response, body ?? ToJson(), cancellationToken);
     }
 
     /// <summary>The body: <c>{"error":{"type":..,"message":..}}</c>.</summary>

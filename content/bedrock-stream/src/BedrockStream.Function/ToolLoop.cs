@@ -12,7 +12,8 @@ namespace BedrockStream.Function;
 public static class ToolLoop
 {
     public static ChatClientBuilder UseToolLoop(this ChatClientBuilder builder, FunctionSettings settings) =>
-        builder.UseFunctionInvocation(configure: loop =>
+        // In OpenAI's protocol the tools are the client's: their calls go back to it, the function runs none.
+        settings.Format == ResponseFormat.OpenAi ? builder : builder.UseFunctionInvocation(configure: loop =>
         {
             // One turn more than the handler allows: it stops the loop itself, before FunctionInvokingChatClient would
             // send a last turn without the tools, which Bedrock rejects in a conversation that has used them.
