@@ -50,7 +50,7 @@ internal static class CostTable
     /// <summary>USD for 1,000 answers: requests + GB-seconds of the warm answers + the extra GB-seconds of the cold ones.</summary>
     public static double PerThousand(ShareResults r, int memoryMb, double perGbSecond, AnswerScenario answer)
     {
-        var warmSeconds = answer.StreamingSeconds + (r.Warm.FirstByte.P50 + r.Warm.TokenLatency.P50) / 1000;
+        var warmSeconds = answer.StreamingSeconds + (r.Warm!.FirstByte.P50 + r.Warm.TokenLatency.P50) / 1000;
         var coldExtraSeconds = Math.Max(0, r.ColdFirstChunk.P50 - r.Warm.FirstByte.P50) / 1000;
         var gigabytes = memoryMb / 1024.0; // Lambda's GB-second: configured MB / 1,024 × seconds (pricing page examples)
         var perAnswer = Prices.LambdaPerRequest + gigabytes * perGbSecond * (warmSeconds + Prices.ColdStartShare * coldExtraSeconds);

@@ -71,6 +71,10 @@ internal sealed class CpuQuotaCgroups : IDisposable
     public (string FileName, IReadOnlyList<string> Arguments) Wrap(string fileName, IReadOnlyList<string> arguments, CpuShare share, string variant) =>
         ("/bin/sh", ["-c", EnterAndExec, Path.Combine(_groups[(share, variant)], "cgroup.procs"), fileName, .. arguments]);
 
+    /// <summary>Moves a running process (all its threads: cgroup v1's cgroup.procs) into the group of <paramref name="share"/> and <paramref name="variant"/>.</summary>
+    public void Move(int processId, CpuShare share, string variant) =>
+        File.WriteAllText(Path.Combine(_groups[(share, variant)], "cgroup.procs"), processId.ToString(CultureInfo.InvariantCulture));
+
     /// <summary>
     /// How often the quota of a share bit, over all its variants (cpu.stat's nr_throttled / nr_periods and
     /// throttled_time): the proof that the limit was in force, e.g. "812 of 2,035 periods throttled, 70.1 s".

@@ -34,6 +34,8 @@ internal sealed class ColdProbe(ListenerInvocation? invocation)
     /// <summary>Null: the first poll is never answered (cold start only).</summary>
     public ListenerInvocation? Invocation { get; } = invocation;
     public TaskCompletionSource<long> FirstPoll { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Runs on the listener's thread when the first <c>/next</c> is in, before the invocation is handed out.</summary>
+    public Action? OnFirstPoll { get; init; }
     internal int HandedOut;
 
     public void Fail(string why)
@@ -70,7 +72,8 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
     public string HostAndPort { get; }
 
     /// <summary>Cold mode: arms the listener for the next function process (a fresh process per probe).</summary>
-    public ColdProbe Arm(byte[]? invocation) => _probe = new ColdProbe(invocation is null ? null : new ListenerInvocation(invocation));
+    public ColdProbe Arm(byte[]? invocation, Action? onFirstPoll = null) =>
+        _probe = new ColdProbe(invocation is null ? null : new ListenerInvocation(invocation)) { OnFirstPoll = onFirstPoll };
 
     /// <summary>Warm mode (never armed): queues an invocation for the running function and waits for its whole answer.</summary>
     public async Task<ListenerInvocation> InvokeAsync(byte[] payload, TimeSpan timeout)
@@ -99,6 +102,7 @@ internal sealed class OwnRuntimeApi : IAsyncDisposable
                         probe.FirstPoll.TrySetResult(at);
                         // A later poll of the sampled process is simply never answered: the process is killed.
                         if (probe.Invocation is not { } sampled || Interlocked.Exchange(ref probe.HandedOut, 1) != 0) continue;
+                        probe.OnFirstPoll?.Invoke();
                         _current = sampled;
                     }
                     else

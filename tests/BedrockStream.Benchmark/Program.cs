@@ -6,6 +6,7 @@
 //   dotnet run --project tests/BedrockStream.Benchmark -c Release              (full run, about 15 minutes)
 //   dotnet run --project tests/BedrockStream.Benchmark -c Release -- --quick   (a couple of minutes; what the smoke test runs)
 //   dotnet run --project tests/BedrockStream.Benchmark -c Release -- --prepare (publish and install only; .ci/run does this)
+//   dotnet run --project tests/BedrockStream.Benchmark -c Release -- --cold-only --no-peers --shares 128 (the cold path alone)
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -55,6 +56,19 @@ try
     cgroups?.Dispose();
     cgroups = null;
 
+    if (settings.ColdOnly)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## Cold figures by CPU share (--cold-only, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {total.Elapsed.TotalSeconds:0} s)");
+        Console.WriteLine($"Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {LoadAverage()}.");
+        Console.WriteLine();
+        Console.Write(ShareTable.Render(variants, shareResults));
+        Console.WriteLine();
+        Console.WriteLine(quotaNote);
+        foreach (var line in leftOut) Console.WriteLine($"- {line}");
+        return 0;
+    }
+
     Log($"warm figures through the local host (soak of {settings.SoakLate:N0} invocations per variant)");
     var warmResults = await new WarmBench(model, settings, Log).RunAsync(variants);
     var results = variants.Select(v => new VariantResults(v, shareResults[CpuShare.Unlimited][v], warmResults[v], v.ZipMegabytes())).ToList();
@@ -91,6 +105,10 @@ try
         Samples per variant at each limited share: {settings.ColdSamplesLimited} cold processes per cold figure ({settings.ColdSamplesSmall} at 256 MB and less), {settings.ShareFirstByteSamples} first bytes,
           {settings.ShareTokenAnswers} answer(s) of {settings.TokensPerAnswer} tokens at {settings.TokenRate:0} tokens/s; fewer than with the whole machine ({settings.ColdSamples} cold, {settings.FirstByteSamples} first bytes,
           {settings.TokenAnswers} answers), because a 128 MB share stretches every step about 14-fold. RSS after all of them.
+        "CPU time used by then": the function process's own CPU time (its threads' /proc schedstat) when its first chunk arrived, which
+          varies far less with the machine's load than the wall time does. "Init phase at full speed": the process starts without a quota
+          and enters its share's group at its first /next, as Lambda runs an on-demand function's Init phase at full speed
+          (https://serverlessland.com/content/service/lambda/guides/effectively-running-java-on-serverless/init-heavy-lifting).
         """);
     Console.WriteLine(quotaNote);
     Console.WriteLine();

@@ -12,9 +12,30 @@ internal static class Publisher
         ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
     };
 
-    /// <summary>The template's function of this working tree, published with <paramref name="extraProperties"/>.</summary>
-    public static Task<Variant> PublishCurrentAsync(string name, string shortName, IReadOnlyList<string> extraProperties, Action<string> log) =>
-        PublishAsync(name, shortName, VariantRole.Current, RepoPaths.FunctionProject, Path.Combine(RepoPaths.WorkDirectory, shortName), extraProperties, log);
+    /// <summary>
+    /// The template folder is the project with every optional file in it; <c>WithoutSampleTool</c> leaves out what the
+    /// default options leave out (Tools/CurrentTime.cs, the --tools sample), so that the default project is measured.
+    /// </summary>
+    private const string DefaultProject = "-p:WithoutSampleTool=true";
+
+    /// <summary>
+    /// What the generated template.yaml sets in the function's environment that the runtime itself reads: an empty
+    /// SSL_CERT_DIR, so that .NET loads the root certificates from the bundle file alone, not the same roots again
+    /// from the certificate directory.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> TemplateEnvironment = new Dictionary<string, string> { ["SSL_CERT_DIR"] = "" };
+
+    /// <summary>The template's function of this working tree (its default options), published with <paramref name="extraProperties"/>.</summary>
+    public static async Task<Variant> PublishCurrentAsync(string name, string shortName, IReadOnlyList<string> extraProperties, Action<string> log)
+    {
+        var variant = await PublishAsync(name, shortName, VariantRole.Current, RepoPaths.FunctionProject, Path.Combine(RepoPaths.WorkDirectory, shortName),
+            [DefaultProject, .. extraProperties], log);
+        return variant with
+        {
+            Environment = TemplateEnvironment,
+            Description = variant.Description + "; with template.yaml's " + string.Join(", ", TemplateEnvironment.Select(e => $"{e.Key}=\"{e.Value}\"")),
+        };
+    }
 
     /// <summary>
     /// <c>dotnet publish -r linux-x64 --self-contained</c> of <paramref name="project"/> into <paramref name="root"/>/publish;

@@ -41,6 +41,9 @@ internal static class ReferenceBuild
             leftOut($"reference build left out: commit {shortSha} has no {string.Join('/', RepoPaths.FunctionProjectInTemplate)}");
             return null;
         }
+        // The default project, as for the current function: the --tools sample (where the commit has one) stays out.
+        var sampleTool = Path.Combine(Path.GetDirectoryName(project)!, "Tools", "CurrentTime.cs");
+        if (File.Exists(sampleTool)) File.Delete(sampleTool);
         return await Publisher.PublishAsync($"AOT @{shortSha}", shortSha, VariantRole.Reference, project, root, [], log);
     }
 }

@@ -21,13 +21,13 @@ internal static class VariantLineup
             variants.Add(await Publisher.PublishCurrentAsync("ReadyToRun", "R2R", ["-p:PublishAot=false", "-p:PublishReadyToRun=true"], log));
         else
             Note("ReadyToRun left out (--quick or --no-r2r)");
-        if (settings.ReferenceCommit is { } commit)
-        {
+        foreach (var commit in settings.ReferenceCommits)
             if (await ReferenceBuild.PrepareAsync(commit, log, Note) is { } reference) variants.Add(reference);
-        }
-        else
+        if (settings.ReferenceCommits.Count == 0) Note("reference build left out (--no-reference)");
+        if (!settings.IncludePeers)
         {
-            Note("reference build left out (--no-reference)");
+            Note("Python and Node.js peers left out (--no-peers)");
+            return (variants, leftOut);
         }
         variants.Add(await PythonPeer.PrepareAsync());
         if (await NodePeer.PrepareAsync(log, Note) is { } node) variants.Add(node);

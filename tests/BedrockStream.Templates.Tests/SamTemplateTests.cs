@@ -23,6 +23,263 @@ public class SamTemplateTests
         Assert.Equal("AWS::Serverless-2016-10-31", (string?)template["Transform"]);
     }
 
+    public static TheoryData<string, string, string> EveryFrontAuthAndPackageType => new()
+    {
+        { "url", "AWS_IAM", "image" }, { "url", "AWS_IAM", "zip" },
+        { "url", "NONE", "image" }, { "url", "NONE", "zip" },
+        { "rest-api", "AWS_IAM", "image" }, { "rest-api", "AWS_IAM", "zip" },
+        { "rest-api", "NONE", "image" }, { "rest-api", "NONE", "zip" },
+        { "rest-api", "API_KEY", "image" }, { "rest-api", "API_KEY", "zip" },
+        { "cloudfront", "NONE", "image" }, { "cloudfront", "NONE", "zip" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryFrontAuthAndPackageType))]
+    public async Task Every_front_auth_and_package_type_is_valid_SAM_without_a_wildcard_resource(string front, string auth, string packageType)
+    {
+        var project = await FrontAsync(front, auth, packageType);
+        var template = project.SamTemplate();
+
+        var errors = await SamSchema.ValidateAsync(template);
+
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+        var wildcards = Walk(template).Where(p => p.Name is "Resource" or "SourceArn" && ResourceTexts(p.Value).Any(r => r.Contains('*'))).ToList();
+        Assert.True(wildcards.Count == 0, "wildcard resources: " + string.Join(", ", wildcards.Select(w => w.Value!.ToJsonString())));
+        Assert.DoesNotContain("AdministratorAccess", project.Read("template.yaml"));
+    }
+
+    [Theory]
+    [InlineData("API_KEY")]
+    [InlineData("AWS_IAM")]
+    [InlineData("NONE")]
+    public async Task Rest_api_front_is_a_regional_streaming_api_with_the_functions_timeout_and_no_function_url(string auth)
+    {
+        var project = await FrontAsync("rest-api", auth);
+        var template = project.SamTemplate();
+        var resources = template["Resources"]!.AsObject();
+        var function = project.FunctionProperties();
+
+        Assert.False(function.ContainsKey("FunctionUrlConfig"), "a REST API front has no Function URL");
+        var chat = Assert.Single(function["Events"]!.AsObject()).Value!.AsObject();
+        Assert.Equal("Api", (string?)chat["Type"]);
+        var properties = chat["Properties"]!.AsObject();
+        Assert.Equal("StreamingApi", (string?)properties["RestApiId"]!["Ref"]);
+        Assert.Equal("/", (string?)properties["Path"]);
+        Assert.Equal("ANY", (string?)properties["Method"]);
+        Assert.Equal("RESPONSE_STREAM", (string?)properties["ResponseTransferMode"]);
+        Assert.Equal(120_000, (long)properties["TimeoutInMillis"]!);
+        Assert.Equal(120, (long)function["Timeout"]!);
+
+        var api = resources["StreamingApi"]!.AsObject();
+        Assert.Equal("AWS::Serverless::Api", (string?)api["Type"]);
+        var apiProperties = api["Properties"]!.AsObject();
+        Assert.Equal("REGIONAL", (string?)apiProperties["EndpointConfiguration"]!["Type"]);
+        Assert.Equal("prod", (string?)apiProperties["StageName"]);
+        Assert.False(string.IsNullOrEmpty((string?)apiProperties["OpenApiVersion"]), "without an OpenApiVersion SAM adds a stage named Stage");
+        Assert.False(apiProperties.ContainsKey("Cors"));
+
+        var outputs = template["Outputs"]!.AsObject();
+        Assert.False(outputs.ContainsKey("FunctionUrl"));
+        var apiUrl = (string)outputs["ApiUrl"]!["Value"]!["Fn::Sub"]!;
+        Assert.Contains("${StreamingApi}.execute-api.${AWS::Region}", apiUrl);
+        Assert.EndsWith("/prod/", apiUrl);
+        Assert.DoesNotContain(resources, r => (string?)r.Value!["Type"] == "AWS::Lambda::Permission");
+        Assert.Equal("0", (string?)function["Environment"]!["Variables"]!["HEARTBEAT_SECONDS"]);
+        Assert.Contains("DeployedFront = FrontKind.RestApi;", project.Read($"local/{project.Name}.Local/CommandLine.cs"));
+        Assert.Contains($"DeployedApiKeyRequired = {(auth == "API_KEY" ? "true" : "false")};", project.Read($"local/{project.Name}.Local/CommandLine.cs"));
+
+        var apiAuth = apiProperties["Auth"] as JsonObject;
+        switch (auth)
+        {
+            case "API_KEY":
+                Assert.True((bool)apiAuth!["ApiKeyRequired"]!);
+                var plan = apiAuth["UsagePlan"]!.AsObject();
+                Assert.Equal("PER_API", (string?)plan["CreateUsagePlan"]);
+                Assert.Equal("ThrottleRateLimit", (string?)plan["Throttle"]!["RateLimit"]!["Ref"]);
+                Assert.Equal("ThrottleBurstLimit", (string?)plan["Throttle"]!["BurstLimit"]!["Ref"]);
+                Assert.Equal("QuotaLimit", (string?)plan["Quota"]!["Limit"]!["Ref"]);
+                Assert.Equal("QuotaPeriod", (string?)plan["Quota"]!["Period"]!["Ref"]);
+                var parameters = template["Parameters"]!.AsObject();
+                foreach (var name in new[] { "ThrottleRateLimit", "ThrottleBurstLimit", "QuotaLimit" })
+                {
+                    Assert.Equal("Number", (string?)parameters[name]!["Type"]);
+                    Assert.True((long)parameters[name]!["Default"]! > 0, name + " must throttle by default");
+                }
+                Assert.Equal("String", (string?)parameters["QuotaPeriod"]!["Type"]);
+                Assert.Equal("StreamingApiApiKey", (string?)outputs["ApiKeyId"]!["Value"]!["Ref"]);
+                Assert.Contains("get-api-key", (string?)outputs["ApiKeyId"]!["Description"]);
+                break;
+            case "AWS_IAM":
+                Assert.Equal("AWS_IAM", (string?)apiAuth!["DefaultAuthorizer"]);
+                // API Gateway invokes the function with SAM's permission, not the caller's credentials.
+                Assert.Equal("NONE", (string?)apiAuth["InvokeRole"]);
+                Assert.False(apiAuth.ContainsKey("ApiKeyRequired"));
+                Assert.False(template.ContainsKey("Parameters"));
+                Assert.False(outputs.ContainsKey("ApiKeyId"));
+                break;
+            default:
+                Assert.Null(apiAuth);
+                Assert.False(template.ContainsKey("Parameters"));
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData("sse", "15", "20")]
+    [InlineData("text", "0", "0")]
+    public async Task Cloudfront_front_keeps_the_url_aws_iam_behind_a_distribution_that_alone_may_call_it(string format, string heartbeat, string startAfter)
+    {
+        var project = format == "sse" ? await FrontAsync("cloudfront", "NONE") : await CreateAsync("Edge", "--front", "cloudfront", "--auth", "NONE", "--format", format);
+        var template = project.SamTemplate();
+        var resources = template["Resources"]!.AsObject();
+        var function = project.FunctionProperties();
+
+        var url = function["FunctionUrlConfig"]!.AsObject();
+        Assert.Equal("AWS_IAM", (string?)url["AuthType"]);
+        Assert.Equal("RESPONSE_STREAM", (string?)url["InvokeMode"]);
+        Assert.False(url.ContainsKey("Cors"));
+        Assert.False(function.ContainsKey("Events"));
+
+        var oac = resources["FunctionUrlOriginAccessControl"]!.AsObject();
+        Assert.Equal("AWS::CloudFront::OriginAccessControl", (string?)oac["Type"]);
+        var oacConfig = oac["Properties"]!["OriginAccessControlConfig"]!.AsObject();
+        Assert.Equal("lambda", (string?)oacConfig["OriginAccessControlOriginType"]);
+        Assert.Equal("always", (string?)oacConfig["SigningBehavior"]);
+        Assert.Equal("sigv4", (string?)oacConfig["SigningProtocol"]);
+
+        var distribution = resources["Distribution"]!.AsObject();
+        Assert.Equal("AWS::CloudFront::Distribution", (string?)distribution["Type"]);
+        var config = distribution["Properties"]!["DistributionConfig"]!.AsObject();
+        Assert.True((bool)config["Enabled"]!);
+        var origin = Assert.Single(config["Origins"]!.AsArray())!.AsObject();
+        Assert.Equal("FunctionUrlOriginAccessControl", (string?)origin["OriginAccessControlId"]!["Fn::GetAtt"]![0]);
+        Assert.Equal("https-only", (string?)origin["CustomOriginConfig"]!["OriginProtocolPolicy"]);
+        // The origin is the URL's host: the third part of https://<url-id>.lambda-url.<region>.on.aws/ split on "/".
+        var domain = origin["DomainName"]!["Fn::Select"]!.AsArray();
+        Assert.Equal(2, (long)domain[0]!);
+        Assert.Equal(["StreamingFunctionUrl", "FunctionUrl"], domain[1]!["Fn::Split"]![1]!["Fn::GetAtt"]!.AsArray().Select(a => (string)a!));
+        var behavior = config["DefaultCacheBehavior"]!.AsObject();
+        Assert.Equal(origin["Id"]!.GetValue<string>(), (string?)behavior["TargetOriginId"]);
+        Assert.Equal("https-only", (string?)behavior["ViewerProtocolPolicy"]);
+        Assert.Equal("4135ea2d-6df8-44a3-9df3-4b5a84be39ad", (string?)behavior["CachePolicyId"]);            // CachingDisabled
+        Assert.Equal("b689b0a8-53d0-40ab-baf2-68738e2966ac", (string?)behavior["OriginRequestPolicyId"]);    // AllViewerExceptHostHeader
+        Assert.False((bool)behavior["Compress"]!);
+        Assert.Contains("POST", behavior["AllowedMethods"]!.AsArray().Select(m => (string)m!));
+        Assert.False(behavior.ContainsKey("ResponseHeadersPolicyId"));
+
+        // Both permissions a Function URL needs since October 2025, for CloudFront, scoped to this distribution.
+        var permissions = resources.Where(r => (string?)r.Value!["Type"] == "AWS::Lambda::Permission").Select(r => r.Value!["Properties"]!.AsObject()).ToList();
+        Assert.Equal(2, permissions.Count);
+        Assert.All(permissions, p =>
+        {
+            Assert.Equal("cloudfront.amazonaws.com", (string?)p["Principal"]);
+            Assert.Equal("StreamingFunction", (string?)p["FunctionName"]!["Ref"]);
+            Assert.Equal("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}", (string?)p["SourceArn"]!["Fn::Sub"]);
+        });
+        var invokeUrl = Assert.Single(permissions, p => (string?)p["Action"] == "lambda:InvokeFunctionUrl");
+        Assert.Equal("AWS_IAM", (string?)invokeUrl["FunctionUrlAuthType"]);
+        var invoke = Assert.Single(permissions, p => (string?)p["Action"] == "lambda:InvokeFunction");
+        Assert.True((bool)invoke["InvokedViaFunctionUrl"]!);
+
+        var variables = function["Environment"]!["Variables"]!.AsObject();
+        Assert.Equal(heartbeat, (string?)variables["HEARTBEAT_SECONDS"]);
+        Assert.Equal(startAfter, (string?)variables["START_STREAM_AFTER_SECONDS"]);
+        var outputs = template["Outputs"]!.AsObject();
+        Assert.Equal("https://${Distribution.DomainName}/", (string?)outputs["DistributionUrl"]!["Value"]!["Fn::Sub"]);
+        Assert.Contains("DeployedFront = FrontKind.CloudFront;", project.Read($"local/{project.Name}.Local/CommandLine.cs"));
+    }
+
+    [Fact]
+    public async Task Url_front_has_no_cloudfront_or_api_gateway_resource_and_no_heartbeat()
+    {
+        var project = await FrontAsync("url", "AWS_IAM");
+        var resources = project.SamTemplate()["Resources"]!.AsObject();
+
+        Assert.Equal(["AWS::Logs::LogGroup", "AWS::Serverless::Function"], resources.Select(r => (string)r.Value!["Type"]!).Order(StringComparer.Ordinal));
+        var variables = project.FunctionProperties()["Environment"]!["Variables"]!.AsObject();
+        Assert.Equal("0", (string?)variables["HEARTBEAT_SECONDS"]);
+        Assert.Equal("0", (string?)variables["START_STREAM_AFTER_SECONDS"]);
+        Assert.Contains("DeployedFront = FrontKind.FunctionUrl;", project.Read($"local/{project.Name}.Local/CommandLine.cs"));
+    }
+
+    [Theory]
+    [InlineData("url")]
+    [InlineData("rest-api")]
+    [InlineData("cloudfront")]
+    public async Task Cors_origin_applies_to_whichever_front(string front)
+    {
+        const string origin = "https://chat.example.org";
+        var project = await CreateAsync("Cors", "--front", front, "--auth", front == "cloudfront" ? "NONE" : "AWS_IAM", "--cors-origin", origin);
+        var template = project.SamTemplate();
+        var errors = await SamSchema.ValidateAsync(template);
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+        var resources = template["Resources"]!.AsObject();
+        var function = project.FunctionProperties();
+        var variables = function["Environment"]!["Variables"]!.AsObject();
+
+        switch (front)
+        {
+            case "url":
+                Assert.Equal([origin], function["FunctionUrlConfig"]!["Cors"]!["AllowOrigins"]!.AsArray().Select(o => (string)o!));
+                Assert.False(variables.ContainsKey("CORS_ALLOW_ORIGIN"), "a Function URL adds the CORS headers itself");
+                break;
+            case "rest-api":
+                var api = resources["StreamingApi"]!["Properties"]!.AsObject();
+                Assert.Equal($"'{origin}'", (string?)api["Cors"]!["AllowOrigin"]);
+                Assert.Contains("x-api-key", (string?)api["Cors"]!["AllowHeaders"]);
+                foreach (var type in new[] { "DEFAULT_4XX", "DEFAULT_5XX" })
+                    Assert.Equal($"'{origin}'", (string?)api["GatewayResponses"]![type]!["ResponseParameters"]!["Headers"]!["Access-Control-Allow-Origin"]);
+                // The preflight carries no credentials.
+                Assert.False((bool)api["Auth"]!["AddDefaultAuthorizerToCorsPreflight"]!);
+                Assert.Equal(origin, (string?)variables["CORS_ALLOW_ORIGIN"]);
+                break;
+            case "cloudfront":
+                var policy = resources["CorsResponseHeadersPolicy"]!.AsObject();
+                Assert.Equal("AWS::CloudFront::ResponseHeadersPolicy", (string?)policy["Type"]);
+                var cors = policy["Properties"]!["ResponseHeadersPolicyConfig"]!["CorsConfig"]!.AsObject();
+                Assert.Equal([origin], cors["AccessControlAllowOrigins"]!["Items"]!.AsArray().Select(o => (string)o!));
+                Assert.Contains("x-amz-content-sha256", cors["AccessControlAllowHeaders"]!["Items"]!.AsArray().Select(h => (string)h!));
+                Assert.Equal("CorsResponseHeadersPolicy",
+                    (string?)resources["Distribution"]!["Properties"]!["DistributionConfig"]!["DefaultCacheBehavior"]!["ResponseHeadersPolicyId"]!["Ref"]);
+                Assert.False(function["FunctionUrlConfig"]!.AsObject().ContainsKey("Cors"));
+                Assert.Equal(origin, (string?)variables["CORS_ALLOW_ORIGIN"]);
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task Rest_api_with_a_key_and_cors_lets_the_preflight_through_without_a_key()
+    {
+        var project = await CreateAsync("CorsKey", "--front", "rest-api", "--auth", "API_KEY", "--cors-origin", "*");
+        var auth = project.SamTemplate()["Resources"]!["StreamingApi"]!["Properties"]!["Auth"]!.AsObject();
+
+        Assert.True((bool)auth["ApiKeyRequired"]!);
+        Assert.False((bool)auth["AddApiKeyRequiredToCorsPreflight"]!);
+    }
+
+    [Theory]
+    [InlineData("rest-api", "API_KEY", "-H \"x-api-key: $API_KEY\"", "aws apigateway get-api-key --api-key \"$API_KEY_ID\" --include-value")]
+    [InlineData("rest-api", "AWS_IAM", "--aws-sigv4 \"aws:amz:ap-southeast-2:execute-api\"", "execute-api:Invoke")]
+    [InlineData("rest-api", "NONE", "curl -N \"$API_URL\"", "public")]
+    [InlineData("cloudfront", "NONE", "-H \"x-amz-content-sha256: $(printf '%s' \"$BODY\" | sha256sum | cut -d' ' -f1)\"", "AWS WAF")]
+    [InlineData("url", "AWS_IAM", "--aws-sigv4 \"aws:amz:ap-southeast-2:lambda\"", "lambda:InvokeFunctionUrl")]
+    public async Task Readme_says_how_to_call_the_chosen_front(string front, string auth, string curl, string more)
+    {
+        var project = await FrontAsync(front, auth);
+        var readme = project.Read("README.md");
+
+        var call = readme[readme.IndexOf("## 4. Call it", StringComparison.Ordinal)..readme.IndexOf("### Request", StringComparison.Ordinal)];
+        Assert.Contains("curl -N", call);
+        Assert.Contains(curl, call);
+        Assert.Contains(more, call);
+        Assert.DoesNotContain("#if", readme);
+        // Every front is explained, whichever was chosen, with its cost.
+        foreach (var heading in new[] { "## Front doors", "**Function URL**", "**REST API**", "**CloudFront**", "### Heartbeats (CloudFront)" })
+            Assert.Contains(heading, readme);
+        Assert.Contains("https://aws.amazon.com/api-gateway/pricing/", readme);
+        Assert.Contains("https://aws.amazon.com/cloudfront/pricing/", readme);
+    }
+
     [Fact]
     public async Task Schema_check_catches_a_misspelled_or_misplaced_property()
     {
@@ -60,7 +317,7 @@ public class SamTemplateTests
         Assert.Equal("AWS_IAM", (string?)url["AuthType"]);
         Assert.Equal("RESPONSE_STREAM", (string?)url["InvokeMode"]);
         Assert.False(url.ContainsKey("Cors"));
-        Assert.Equal(1024, (long)function["MemorySize"]!);
+        Assert.Equal(256, (long)function["MemorySize"]!);
         Assert.Equal(900, (long)function["Timeout"]!);
         Assert.Equal(["x86_64"], function["Architectures"]!.AsArray().Select(a => (string)a!));
         Assert.Equal("Image", (string?)function["PackageType"]);
@@ -75,6 +332,7 @@ public class SamTemplateTests
         Assert.Equal("1024", (string?)variables["MAX_TOKENS"]);
         Assert.Equal("sse", (string?)variables["RESPONSE_FORMAT"]);
         Assert.Equal("false", (string?)variables["LOG_CONTENT"]);
+        Assert.Equal("", (string?)variables["SSL_CERT_DIR"]); // the TLS roots from the bundle file alone (cold start)
 
         var output = template["Outputs"]!["FunctionUrl"]!["Value"]!.AsObject();
         Assert.Equal(["StreamingFunctionUrl", "FunctionUrl"], output["Fn::GetAtt"]!.AsArray().Select(a => (string)a!));
@@ -185,12 +443,50 @@ public class SamTemplateTests
         Assert.All(regionless, s => Assert.Equal("unspecified", (string?)s["Condition"]!["StringEquals"]!["aws:RequestedRegion"]));
     }
 
+    /// <summary>Every property of the template, at any depth.</summary>
+    private static IEnumerable<(string Name, JsonNode? Value)> Walk(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    yield return (name, value);
+                    foreach (var inner in Walk(value)) yield return inner;
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                    foreach (var inner in Walk(item)) yield return inner;
+                break;
+        }
+    }
+
+    /// <summary>The texts of a Resource or SourceArn: a string, an !Sub, or a list of those.</summary>
+    private static IEnumerable<string> ResourceTexts(JsonNode? value) => value switch
+    {
+        JsonArray list => list.SelectMany(ResourceTexts),
+        JsonObject sub when sub.ContainsKey("Fn::Sub") && sub["Fn::Sub"] is JsonValue => [(string)sub["Fn::Sub"]!],
+        JsonValue text => [text.GetValue<string>()],
+        _ => [value?.ToJsonString() ?? ""],
+    };
+
     private static string ResourceText(JsonNode? resource) => resource switch
     {
         JsonValue value => value.GetValue<string>(),
         JsonObject sub when sub.ContainsKey("Fn::Sub") => (string)sub["Fn::Sub"]!,
         _ => throw new Xunit.Sdk.XunitException("unexpected resource form: " + resource?.ToJsonString()),
     };
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<GeneratedProject>>> Fronts = new();
+
+    /// <summary>
+    /// One project per front, auth and package type (timeout 120 s, Region ap-southeast-2), shared by the tests of this
+    /// class that only read it: a dotnet new each would cost the suite more than a minute.
+    /// </summary>
+    private static Task<GeneratedProject> FrontAsync(string front, string auth, string packageType = "image") =>
+        Fronts.GetOrAdd($"{front} {auth} {packageType}", _ => new(() => CreateAsync("Front",
+            "--front", front, "--auth", auth, "--package-type", packageType, "--timeout", "120", "--region", "ap-southeast-2"))).Value;
 
     private static async Task<GeneratedProject> CreateAsync(string name, params string[] options)
     {

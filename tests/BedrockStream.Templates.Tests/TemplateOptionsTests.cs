@@ -14,6 +14,7 @@ public class TemplateOptionsTests
         { "--memory", "128-10240" },
         { "--timeout", "1-900" },
         { "--auth", "AWS_IAM" },
+        { "--front", "front door" },
         { "--package-type", "container image" },
         { "--architecture", "processor architecture" },
         { "--aot", "Native AOT" },
@@ -51,6 +52,48 @@ public class TemplateOptionsTests
         Assert.DoesNotContain("must-be-between", help);
         Assert.DoesNotContain("needs-a-model", help);
         Assert.DoesNotContain("need-a-model", help);
+        Assert.DoesNotContain("needs-front-rest-api", help);
+        Assert.DoesNotContain("needs-auth-NONE", help);
+    }
+
+    [Fact]
+    public async Task Help_lists_the_fronts_and_the_auth_types()
+    {
+        var pack = await TemplatePackage.Shared;
+        var help = Unwrap((await pack.NewAsync(pack.WorkRoot, "-h")).EnsureSuccess().StdOut);
+
+        foreach (var value in new[] { "url", "rest-api", "cloudfront", "API_KEY", "NONE", "AWS_IAM" })
+            Assert.Contains(value, help);
+        Assert.Contains("--front rest-api only", help);
+        Assert.Contains("required by --front cloudfront", help);
+    }
+
+    public const string ApiKeyNeedsRestApi = "--auth-API_KEY-needs-front-rest-api-because-only-API-Gateway-has-API-keys";
+    public const string CloudFrontNeedsAuthNone = "--front-cloudfront-needs-auth-NONE-because-its-edge-is-public-the-Function-URL-behind-it-stays-AWS_IAM";
+
+    public static TheoryData<string[], string[]> RefusedCombinations => new()
+    {
+        { ["--auth", "API_KEY"], [ApiKeyNeedsRestApi] },
+        { ["--front", "url", "--auth", "API_KEY"], [ApiKeyNeedsRestApi] },
+        { ["--front", "cloudfront"], [CloudFrontNeedsAuthNone] },
+        { ["--front", "cloudfront", "--auth", "AWS_IAM"], [CloudFrontNeedsAuthNone] },
+        { ["--front", "cloudfront", "--auth", "API_KEY"], [ApiKeyNeedsRestApi, CloudFrontNeedsAuthNone] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedCombinations))]
+    public async Task Combinations_that_make_no_sense_are_refused_with_why_and_nothing_is_written(string[] options, string[] messages)
+    {
+        var pack = await TemplatePackage.Shared;
+        var folder = pack.NewFolder("refused");
+        var output = Path.Combine(folder, "Demo");
+
+        var result = await pack.NewAsync(folder, ["-n", "Demo", "-o", output, .. options]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        foreach (var message in messages)
+            Assert.Contains(message, result.Output);
+        AssertNothingWritten(output);
     }
 
     [Theory]
@@ -75,6 +118,7 @@ public class TemplateOptionsTests
 
     [Theory]
     [InlineData("--auth", "PUBLIC", "AWS_IAM")]
+    [InlineData("--front", "alb", "rest-api")]
     [InlineData("--model", "gpt-4", "us.amazon.nova-2-lite-v1:0")]
     [InlineData("--package-type", "lambda", "zip")]
     [InlineData("--architecture", "x64", "arm64")]
@@ -212,6 +256,17 @@ public class TemplateOptionsTests
         // Only the guards are hidden: parameters whose isRequired is a condition, never set by a user.
         var guards = template["symbols"]!.AsObject().Where(s => s.Value!["isRequired"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? _)).Select(s => s.Key);
         Assert.Equal(guards.Order(), hidden.Order());
+        // Only the guards are hidden: parameters that are required exactly when a value or a combination is invalid,
+        // hidden from -h as well.
+        var cli = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(config, "dotnetcli.host.json")))!["symbolInfo"]!;
+        Assert.All(hidden, id =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace((string?)template["symbols"]![id]!["isRequired"]), id + " is hidden but is not a guard");
+            Assert.True((bool?)cli[id]!["isHidden"], id + " is hidden in Visual Studio but not in -h");
+        });
+        Assert.Contains("ApiKeyNeedsRestApi", hidden);
+        Assert.Contains("CloudFrontNeedsAuthNone", hidden);
+        Assert.Contains("MemoryOutOfRange", hidden);
         var parameters = template["symbols"]!.AsObject().Where(s => (string?)s.Value!["type"] == "parameter").ToList();
         Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["description"]), p.Key + " has no description"));
         Assert.All(parameters.Where(p => !hidden.Contains(p.Key)), p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["displayName"]), p.Key + " has no displayName"));

@@ -91,6 +91,6 @@ public sealed partial class LocalHostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Function URL\s+(http://127\.0\.0\.1:\d+/?)")]
+    [GeneratedRegex(@"(?:Function URL|REST API|CloudFront)\s+(http://127\.0\.0\.1:\d+/?)")]
     private static partial Regex FunctionUrlLine();
 }

@@ -30,7 +30,8 @@ public sealed record StreamedResponse(
 /// <summary>Posts a prompt and records how the answer arrives.</summary>
 public static class StreamingProbe
 {
-    public static async Task<StreamedResponse> PostAsync(Uri url, string prompt, TimeSpan timeout)
+    /// <param name="onRead">Called with the body so far after each read, before the next (a test can answer the function through it).</param>
+    public static async Task<StreamedResponse> PostAsync(Uri url, string prompt, TimeSpan timeout, Action<string>? onRead = null)
     {
         using var client = new HttpClient { Timeout = timeout };
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
@@ -49,6 +50,7 @@ public static class StreamingProbe
         {
             var count = decoder.GetChars(buffer, 0, read, chars, 0);
             reads.Add((clock.Elapsed, new string(chars, 0, count)));
+            onRead?.Invoke(string.Concat(reads.Select(r => r.Item2)));
         }
         MediaTypeHeaderValue? type = response.Content.Headers.ContentType;
         var headers = response.Headers.Concat(response.Content.Headers)

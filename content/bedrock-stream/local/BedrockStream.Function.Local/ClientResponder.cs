@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http.Features;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// The Function URL caller's HTTP response. Status and headers come from the prelude; each body piece is
-/// written and flushed on its own (no buffering, no compression), as a RESPONSE_STREAM Function URL does.
+/// The front's caller's HTTP response. Status and headers come from the prelude; each body piece is
+/// written and flushed on its own (no buffering, no compression), as a RESPONSE_STREAM Function URL does,
+/// and a REST API in STREAM mode.
 /// </summary>
 internal sealed class ClientResponder : IInvocationResponder
 {
@@ -16,16 +17,21 @@ internal sealed class ClientResponder : IInvocationResponder
 
     private readonly HttpContext _context;
     private readonly string _requestId;
+    private readonly FrontKind _front;
     private int _claimed; // 0 = nothing sent; 1 = the response belongs to whoever claimed it first
 
-    public ClientResponder(HttpContext context, string requestId)
+    public ClientResponder(HttpContext context, string requestId, FrontKind front = FrontKind.FunctionUrl)
     {
         _context = context;
         _requestId = requestId;
+        _front = front;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
     public bool HasStarted => Volatile.Read(ref _claimed) == 1;
+
+    /// <summary>A REST API answers 502 to a prelude whose header value is not a string (lists belong in multiValueHeaders).</summary>
+    public bool AcceptsOnlyStringHeaders => _front == FrontKind.RestApi;
 
     public CancellationToken ClientAborted => _context.RequestAborted;
 
@@ -59,7 +65,7 @@ internal sealed class ClientResponder : IInvocationResponder
             response.StatusCode = statusCode;
             response.ContentType = "application/json";
             response.Headers["x-amzn-RequestId"] = _requestId;
-            await response.WriteAsync(jsonBody, _context.RequestAborted);
+            await response.WriteAsync(_front == FrontKind.RestApi ? RestApiErrors.For(statusCode, jsonBody) : jsonBody, _context.RequestAborted);
             await response.CompleteAsync();
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)

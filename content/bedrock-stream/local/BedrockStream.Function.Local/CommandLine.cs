@@ -7,10 +7,16 @@ namespace BedrockStream.Function.Local;
 internal static class CommandLine
 {
     public const string Usage = """
-        Local streaming host: Lambda Runtime API emulator + Function URL front + fake Bedrock model + chat page.
+        Local streaming host: Lambda Runtime API emulator + the front (Function URL, REST API or CloudFront)
+        + fake Bedrock model + chat page.
 
         Options:
-          --port <n>                 Function URL front port (default 5050; 0 = any free port)
+          --port <n>                 the front's port (default 5050; 0 = any free port)
+          --front <kind>             url (Function URL: payload 2.0 events), rest-api (REST API: payload 1.0 events,
+                                     x-api-key checked when it has one) or cloudfront (Function URL behind CloudFront:
+                                     a POST needs x-amz-content-sha256); default: the front this project deploys
+          --api-key <key>            the key a rest-api front requires in x-api-key (default: made up at start when
+                                     the project deploys an API key; "none": no key)
           --fake-model               use the built-in fake Bedrock model (default when no AWS credentials are found)
           --bedrock                  call the real Amazon Bedrock with your AWS credentials
           --token-rate <n>           tokens per second of the fake model (default 30; 0 = as fast as possible)
@@ -26,10 +32,17 @@ internal static class CommandLine
           -h, --help                 this text
         """;
 
+    /// <summary>The front template.yaml deploys (dotnet new bedrock-stream --front); --front overrides it.</summary>
+    internal static readonly FrontKind DeployedFront = FrontKind.FunctionUrl;
+
+    /// <summary>True when the deployed REST API requires an API key (dotnet new bedrock-stream --auth API_KEY).</summary>
+    internal static readonly bool DeployedApiKeyRequired = false;
+
     public static LocalHostOptions Parse(string[] args, out bool help)
     {
         help = false;
-        var options = new LocalHostOptions { Port = 5050, ModelMode = ModelMode.Auto };
+        var options = new LocalHostOptions { Port = 5050, ModelMode = ModelMode.Auto, Front = DeployedFront };
+        string? apiKey = null;
         // Run the function as it is deployed: Timeout, MemorySize and environment of template.yaml.
         if (SamTemplateSettings.Find() is { } template)
         {
@@ -53,6 +66,11 @@ internal static class CommandLine
                 case "--function-timeout": options.FunctionTimeout = TimeSpan.FromSeconds(Number(Value(), "--function-timeout", 1, 900)); break;
                 case "--function-command": options.FunctionCommand = Value(); break;
                 case "--handler": options.Handler = Value(); break;
+                case "--front":
+                    var front = Value();
+                    options.Front = FrontRules.TryParse(front, out var kind) ? kind : throw new ArgumentException($"--front must be url, rest-api or cloudfront, got '{front}'.");
+                    break;
+                case "--api-key": apiKey = Value(); break;
                 case "--env":
                     var pair = Value();
                     var eq = pair.IndexOf('=');
@@ -62,6 +80,15 @@ internal static class CommandLine
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. Try --help.");
             }
         }
+        if (apiKey is not null && options.Front != FrontKind.RestApi)
+            throw new ArgumentException("--api-key needs the rest-api front: only a REST API has API keys.");
+        if (options.Front == FrontKind.RestApi)
+            options.ApiKey = apiKey switch
+            {
+                "none" => null,
+                null when DeployedApiKeyRequired && DeployedFront == FrontKind.RestApi => "local-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(),
+                _ => apiKey,
+            };
         return options;
     }
 

@@ -7,7 +7,8 @@ namespace BedrockStream.Function.Local;
 /// What a prompt asks of the fake model, from directives at its start (all optional, in any order):
 /// <c>#tokens:N</c> answer length; <c>#fault:name[@N]</c> a failure (see <see cref="FakeFault"/>);
 /// <c>#reason[:N]</c> reason first, in N tokens; <c>#redacted</c> encrypted reasoning instead;
-/// <c>#tool:name[{json}]</c> call that tool once (with that input); <c>#tool-loop:name</c> call it on every turn.
+/// <c>#tool:name[{json}]</c> call that tool once (with that input); <c>#tool-loop:name</c> call it on every turn;
+/// <c>#echo</c> answer with the rest of the prompt as it is (line breaks, Markdown, markup and all).
 /// </summary>
 public sealed record FakeDirectives(
     string Text,
@@ -17,7 +18,8 @@ public sealed record FakeDirectives(
     bool Redacted = false,
     string? ToolName = null,
     string? ToolInput = null,
-    bool ToolLoop = false);
+    bool ToolLoop = false,
+    bool Echo = false);
 
 /// <summary>
 /// The fake model's answer: deterministic from the prompt, so tests can predict it. It echoes the prompt's
@@ -42,6 +44,12 @@ public static partial class FakeAnswer
     public static IReadOnlyList<string> Tokens(string prompt, int? maxTokens, out bool truncated)
     {
         var directives = ParseDirectives(prompt);
+        if (directives.Echo && directives.Text.Length > 0)
+        {
+            var pieces = Pieces(directives.Text);
+            truncated = maxTokens is { } cap && cap < pieces.Count;
+            return truncated ? pieces.GetRange(0, maxTokens!.Value) : pieces;
+        }
         var words = Words(directives.Text);
         var count = directives.Tokens ?? Math.Min(512, 8 + 2 * words.Length);
         var tokens = new List<string>(count);
@@ -89,6 +97,7 @@ public static partial class FakeAnswer
                 "fault" when FakeFault.TryParse(value, out var f) => directives with { Fault = f },
                 "reason" => directives with { ReasoningTokens = Math.Clamp(Int(value) ?? 12, 1, 10_000) },
                 "redacted" => directives with { Redacted = true },
+                "echo" => directives with { Echo = true },
                 "tool" when value.Length > 0 => directives with { ToolName = ToolName(value), ToolInput = ToolInput(value) },
                 "tool-loop" when value.Length > 0 => directives with { ToolName = ToolName(value), ToolInput = ToolInput(value), ToolLoop = true },
                 _ => directives,
@@ -112,7 +121,22 @@ public static partial class FakeAnswer
 
     private static string[] Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    [GeneratedRegex(@"^#(?<name>tokens|fault|reason|redacted|tool-loop|tool)(?::(?<value>\S*))?(?=\s|$)", RegexOptions.IgnoreCase)]
+    /// <summary>Text cut the way a model streams it: whitespace, then a few characters, per token (surrogate pairs kept whole).</summary>
+    private static List<string> Pieces(string text)
+    {
+        var pieces = new List<string>();
+        for (int i = 0; i < text.Length;)
+        {
+            int start = i;
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            for (int taken = 0; i < text.Length && !char.IsWhiteSpace(text[i]) && taken < 4; taken++)
+                i += char.IsHighSurrogate(text[i]) && i + 1 < text.Length ? 2 : 1;
+            pieces.Add(text[start..i]);
+        }
+        return pieces;
+    }
+
+    [GeneratedRegex(@"^#(?<name>tokens|fault|reason|redacted|tool-loop|tool|echo)(?::(?<value>\S*))?(?=\s|$)", RegexOptions.IgnoreCase)]
     private static partial Regex Directive();
 
     [GeneratedRegex(@"\b(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_]+(?:/[A-Za-z_]+)?\b")]

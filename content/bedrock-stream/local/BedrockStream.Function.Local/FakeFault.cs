@@ -64,6 +64,29 @@ public sealed record FakeFault(FakeFaultKind Kind, int AfterTokens = 3)
 
     public static IReadOnlyCollection<string> Names => ByName.Keys;
 
+    /// <summary>What a fault does, in a few words (the chat page's fault list).</summary>
+    public static string Describe(string name) => ByName.TryGetValue(name, out var kind) ? kind switch
+    {
+        FakeFaultKind.Validation => "HTTP 400 ValidationException before the stream",
+        FakeFaultKind.AccessDenied => "HTTP 403 AccessDeniedException before the stream",
+        FakeFaultKind.NotFound => "HTTP 404 ResourceNotFoundException before the stream",
+        FakeFaultKind.Throttling => "HTTP 429 ThrottlingException with Retry-After: 2 before the stream",
+        FakeFaultKind.ThrottlingNoRetryAfter => "HTTP 429 ThrottlingException without Retry-After",
+        FakeFaultKind.InternalServer => "HTTP 500 InternalServerException before the stream",
+        FakeFaultKind.ServiceUnavailable => "HTTP 503 ServiceUnavailableException before the stream",
+        FakeFaultKind.StreamThrottling => "throttlingException frame after N tokens",
+        FakeFaultKind.StreamModelError => "modelStreamErrorException frame after N tokens",
+        FakeFaultKind.StreamInternalServer => "internalServerException frame after N tokens",
+        FakeFaultKind.StreamValidation => "validationException frame after N tokens",
+        FakeFaultKind.StreamServiceUnavailable => "serviceUnavailableException frame after N tokens",
+        FakeFaultKind.NoMessageStop => "the body ends after N tokens, without messageStop",
+        FakeFaultKind.BadCrc => "a frame with a wrong CRC after N tokens",
+        FakeFaultKind.ConnectionReset => "the connection is reset after N tokens",
+        FakeFaultKind.Stall => "sending stops after N tokens, the connection stays open",
+        FakeFaultKind.Guardrail => "the answer ends after N tokens with guardrail_intervened",
+        _ => kind.ToString(),
+    } : "";
+
     /// <summary>True for faults answered with an HTTP error instead of a stream.</summary>
     public bool IsHttpError => Kind <= FakeFaultKind.ServiceUnavailable;
 

@@ -73,6 +73,7 @@ public sealed class FakeModel
     private readonly List<(int Count, TaskCompletionSource<FakeModelRequest> Signal)> _waiters = new();
     private readonly HashSet<string> _cachedPrefixes = new(StringComparer.Ordinal);
     private FakeFault? _nextFault;
+    private FakeFault? _persistentFault;
     private int _requestCount;
 
     public FakeModel(double tokenRate) => TokenRate = tokenRate;
@@ -94,6 +95,16 @@ public sealed class FakeModel
     {
         get { lock (_gate) return _nextFault; }
         set { lock (_gate) _nextFault = value; }
+    }
+
+    /// <summary>
+    /// A fault for every request until cleared (null), tool-loop turns and the function's own retries included: what it
+    /// takes to see a throttled call surface as a 429 after the retries. <see cref="NextFault"/>, when set, goes first.
+    /// </summary>
+    public FakeFault? PersistentFault
+    {
+        get { lock (_gate) return _persistentFault; }
+        set { lock (_gate) _persistentFault = value; }
     }
 
     /// <summary>All requests received since start (or <see cref="Reset"/>), including rejected ones.</summary>
@@ -119,7 +130,7 @@ public sealed class FakeModel
         }
     }
 
-    /// <summary>Forgets the recorded requests, any pending <see cref="NextFault"/> and the prompt cache.</summary>
+    /// <summary>Forgets the recorded requests, any pending <see cref="NextFault"/> or <see cref="PersistentFault"/> and the prompt cache.</summary>
     public void Reset()
     {
         lock (_gate)
@@ -127,6 +138,7 @@ public sealed class FakeModel
             _requests.Clear();
             _requestCount = 0;
             _nextFault = null;
+            _persistentFault = null;
             _cachedPrefixes.Clear();
         }
     }
@@ -141,7 +153,7 @@ public sealed class FakeModel
     {
         lock (_gate)
         {
-            var fault = _nextFault;
+            var fault = _nextFault ?? _persistentFault;
             _nextFault = null;
             return fault;
         }

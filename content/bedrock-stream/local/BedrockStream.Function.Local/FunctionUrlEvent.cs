@@ -14,7 +14,7 @@ internal static class FunctionUrlEvent
     /// <summary>The url-id part of <c>https://&lt;url-id&gt;.lambda-url.&lt;region&gt;.on.aws</c>.</summary>
     public const string ApiId = "localfunctionurl00000000000000";
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static byte[] Build(HttpRequest request, byte[] body, string requestId, DateTimeOffset now, string traceId)
     {
@@ -83,21 +83,31 @@ internal static class FunctionUrlEvent
             w.WriteEndObject();
 
             // Text bodies as they are; anything else (or invalid UTF-8) base64-encoded with isBase64Encoded.
-            var base64 = false;
-            if (body.Length > 0)
-            {
-                if (IsTextContentType(request.ContentType) && TryDecodeUtf8(body, out var text))
-                    w.WriteString("body", text);
-                else
-                {
-                    w.WriteString("body", Convert.ToBase64String(body));
-                    base64 = true;
-                }
-            }
-            w.WriteBoolean("isBase64Encoded", base64);
+            WriteBody(w, body, IsTextContentType(request.ContentType), nullWhenEmpty: false);
             w.WriteEndObject();
         }
         return ms.ToArray();
+    }
+
+    /// <summary>
+    /// Writes <c>body</c> (as text when <paramref name="asText"/> and it is UTF-8, else base64; absent or null when there
+    /// is none) and <c>isBase64Encoded</c>.
+    /// </summary>
+    internal static void WriteBody(Utf8JsonWriter w, byte[] body, bool asText, bool nullWhenEmpty)
+    {
+        var base64 = false;
+        if (body.Length == 0)
+        {
+            if (nullWhenEmpty) w.WriteNull("body");
+        }
+        else if (asText && TryDecodeUtf8(body, out var text))
+            w.WriteString("body", text);
+        else
+        {
+            w.WriteString("body", Convert.ToBase64String(body));
+            base64 = true;
+        }
+        w.WriteBoolean("isBase64Encoded", base64);
     }
 
     internal static bool IsTextContentType(string? contentType)
@@ -109,7 +119,7 @@ internal static class FunctionUrlEvent
             || type.EndsWith("+json", StringComparison.Ordinal) || type.EndsWith("+xml", StringComparison.Ordinal);
     }
 
-    private static bool TryDecodeUtf8(byte[] bytes, out string text)
+    internal static bool TryDecodeUtf8(byte[] bytes, out string text)
     {
         try
         {

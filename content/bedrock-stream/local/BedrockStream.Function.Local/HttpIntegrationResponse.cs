@@ -4,7 +4,11 @@ using System.Text.Json;
 namespace BedrockStream.Function.Local;
 
 /// <summary>Status, headers and cookies of a Function URL response, from a prelude or a buffered answer.</summary>
-internal sealed record HttpResponseHead(int StatusCode, IReadOnlyList<KeyValuePair<string, string>> Headers, IReadOnlyList<string> Cookies);
+/// <param name="NonStringHeaders">Names in <c>headers</c> whose value was not a JSON string (a REST API fails on those).</param>
+internal sealed record HttpResponseHead(int StatusCode, IReadOnlyList<KeyValuePair<string, string>> Headers, IReadOnlyList<string> Cookies)
+{
+    public IReadOnlyList<string> NonStringHeaders { get; init; } = [];
+}
 
 /// <summary>
 /// Parses what the function sends for a Function URL: the streaming prelude (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html:
@@ -96,9 +100,13 @@ internal static class HttpIntegrationResponse
             }
         }
         var headers = new List<KeyValuePair<string, string>>();
+        var nonStrings = new List<string>();
         if (root.TryGetProperty("headers", out var h) && h.ValueKind == JsonValueKind.Object)
             foreach (var p in h.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.String) nonStrings.Add(p.Name);
                 headers.Add(KeyValuePair.Create(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+            }
         // multiValueHeaders is the API Gateway REST form; Function URLs use headers, but both are honoured.
         if (root.TryGetProperty("multiValueHeaders", out var mh) && mh.ValueKind == JsonValueKind.Object)
             foreach (var p in mh.EnumerateObject())
@@ -109,7 +117,7 @@ internal static class HttpIntegrationResponse
         if (root.TryGetProperty("cookies", out var c) && c.ValueKind == JsonValueKind.Array)
             foreach (var v in c.EnumerateArray())
                 if (v.ValueKind == JsonValueKind.String) cookies.Add(v.GetString()!);
-        head = new HttpResponseHead(status, headers, cookies);
+        head = new HttpResponseHead(status, headers, cookies) { NonStringHeaders = nonStrings };
         error = "";
         return true;
     }

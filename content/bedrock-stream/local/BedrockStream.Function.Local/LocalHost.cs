@@ -3,8 +3,8 @@ using System.Globalization;
 namespace BedrockStream.Function.Local;
 
 /// <summary>
-/// The whole local environment, in-process: Runtime API emulator, Function URL front, fake Bedrock model
-/// and the function as a child process. Used by <c>Program</c> and by the end-to-end tests:
+/// The whole local environment, in-process: Runtime API emulator, the front (a Function URL, a REST API or
+/// CloudFront, <see cref="LocalHostOptions.Front"/>), fake Bedrock model and the function as a child process. Used by <c>Program</c> and by the end-to-end tests:
 /// <code>
 /// await using var host = await LocalHost.StartAsync(new LocalHostOptions { TokenRate = 50, FunctionTimeout = TimeSpan.FromSeconds(30) });
 /// var response = await http.PostAsync(host.FunctionUrl, ...);
@@ -32,7 +32,7 @@ public sealed class LocalHost : IAsyncDisposable
             FakeModel = new FakeModel(options.TokenRate);
             _fakeBedrock = new FakeBedrock(FakeModel, _log);
         }
-        Front = new FunctionUrlFront(Emulator, new LocalStatus(Status, FakeModel), _log);
+        Front = new FunctionUrlFront(Emulator, new LocalStatus(Status, FakeModel), _log, options.Front, options.ApiKey);
     }
 
     /// <summary>Everything the emulator observed: polls, invocations, trailers, errors, process starts and exits.</summary>
@@ -41,8 +41,17 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>The fake Bedrock model (requests seen, fault injection, frame times); null with real Bedrock.</summary>
     public FakeModel? FakeModel { get; }
 
-    /// <summary>Where HTTP clients call the function, like <c>https://&lt;url-id&gt;.lambda-url.&lt;region&gt;.on.aws/</c>.</summary>
+    /// <summary>
+    /// Where HTTP clients call the function, like <c>https://&lt;url-id&gt;.lambda-url.&lt;region&gt;.on.aws/</c>, a REST API's
+    /// stage or a CloudFront distribution: whichever front the host plays.
+    /// </summary>
     public Uri FunctionUrl => Front.Url;
+
+    /// <summary>The front the host plays.</summary>
+    public FrontKind FrontKind => Front.Kind;
+
+    /// <summary>The key a REST API front requires in <c>x-api-key</c>; null: none.</summary>
+    public string? ApiKey => Front.ApiKey;
 
     /// <summary>The Runtime API the function polls (<c>http://</c> + <c>AWS_LAMBDA_RUNTIME_API</c>).</summary>
     public Uri RuntimeApiEndpoint => Emulator.Endpoint;
@@ -196,6 +205,12 @@ public sealed class LocalHost : IAsyncDisposable
     private object Status() => new
     {
         model = FakeModel is null ? "bedrock" : "fake",
+        // The function's RESPONSE_FORMAT, so that the chat page knows how to ask before it reads an answer.
+        format = (_options.Environment.TryGetValue("RESPONSE_FORMAT", out var format) ? format : Environment.GetEnvironmentVariable("RESPONSE_FORMAT")) is { Length: > 0 } f
+            ? f.Trim().ToLowerInvariant() : "sse",
+        front = FrontRules.Name(FrontKind),
+        // A local, made-up key, so that the chat page can send it; a deployed key is never here.
+        apiKey = ApiKey,
         functionUrl = FunctionUrl.ToString(),
         runtimeApi = RuntimeApiEndpoint.ToString(),
         fakeModel = FakeModelEndpoint?.ToString(),

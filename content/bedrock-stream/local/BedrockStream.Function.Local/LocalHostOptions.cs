@@ -14,8 +14,14 @@ public enum ModelMode
 /// <summary>Settings of a <see cref="LocalHost"/>. Every port 0 means "any free port".</summary>
 public sealed class LocalHostOptions
 {
-    /// <summary>The Function URL front (HTTP clients and the chat page). The command line defaults it to 5050.</summary>
+    /// <summary>The front (HTTP clients and the chat page). The command line defaults it to 5050.</summary>
     public int Port { get; set; }
+
+    /// <summary>Which front the host plays: a Function URL (2.0 events), a REST API (1.0 events, API key) or CloudFront (body hash).</summary>
+    public FrontKind Front { get; set; } = FrontKind.FunctionUrl;
+
+    /// <summary>With <see cref="FrontKind.RestApi"/>: the key callers must send in <c>x-api-key</c> (else the front answers 403); null: no key.</summary>
+    public string? ApiKey { get; set; }
 
     /// <summary>The Lambda Runtime API emulator the function polls.</summary>
     public int RuntimeApiPort { get; set; }

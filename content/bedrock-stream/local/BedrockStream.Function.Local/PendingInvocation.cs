@@ -25,6 +25,9 @@ internal interface IInvocationResponder
 
     /// <summary>Resets the client connection: the only way to report a failure once the status line is out.</summary>
     void Abort();
+
+    /// <summary>True when a prelude header whose value is not a string makes the front fail (a REST API's 502).</summary>
+    bool AcceptsOnlyStringHeaders => false;
 }
 
 internal enum InvocationState { Queued, HandedOut, Responding, Done }

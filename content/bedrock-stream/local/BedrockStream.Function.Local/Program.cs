@@ -48,9 +48,23 @@ await using (host)
 {
     var modelLine = host.FakeModelEndpoint?.ToString() ?? "(off: calling Amazon Bedrock)";
     var rate = host.FakeModel is null ? "" : $", fake model at {options.TokenRate:0.##} tokens/s";
+    const string body = """{"prompt":"Hello"}""";
+    var curl = $"curl -N {host.FunctionUrl} -H 'content-type: application/json' -d '{body}'";
+    var front = FrontRules.Label(host.FrontKind).PadRight(12);
+    var note = host.FrontKind switch
+    {
+        FrontKind.RestApi when host.ApiKey is { } key => $"payload 1.0 events; x-api-key: {key} (the deployed URL ends in /prod/)",
+        FrontKind.RestApi => "payload 1.0 events, no API key (the deployed URL ends in /prod/)",
+        FrontKind.CloudFront => "a Function URL behind it; a POST needs x-amz-content-sha256, the hex SHA-256 of its body",
+        _ => "payload 2.0 events",
+    };
+    if (host.ApiKey is { } apiKey) curl += $" -H 'x-api-key: {apiKey}'";
+    if (host.FrontKind == FrontKind.CloudFront)
+        curl += $" -H 'x-amz-content-sha256: {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body))).ToLowerInvariant()}'";
     Console.WriteLine($$"""
 
-        Function URL   {{host.FunctionUrl}}   (curl -N {{host.FunctionUrl}} -H 'content-type: application/json' -d '{"prompt":"Hello"}')
+        {{front}}   {{host.FunctionUrl}}   ({{curl}})
+                       {{note}}
         Chat page      {{host.FunctionUrl}}
         Runtime API    {{host.RuntimeApiEndpoint}}
         Fake model     {{modelLine}}

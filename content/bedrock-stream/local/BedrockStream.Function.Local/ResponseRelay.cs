@@ -43,6 +43,9 @@ internal static class ResponseRelay
                 }
                 if (!HttpIntegrationResponse.TryParsePrelude(buffer.AsSpan(0, delimiter), out var head, out var error))
                     return await FailAsync(client, "malformed prelude: " + error, relayed);
+                // https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html
+                if (client.AcceptsOnlyStringHeaders && head.NonStringHeaders.Count > 0)
+                    return await FailAsync(client, $"malformed prelude for a REST API: the value of header '{head.NonStringHeaders[0]}' is not a string (a list belongs in multiValueHeaders)", relayed);
                 await client.StartAsync(head.StatusCode, head.Headers, head.Cookies, cancellationToken);
                 var rest = filled - delimiter - HttpIntegrationResponse.DelimiterLength;
                 if (rest > 0)

@@ -312,6 +312,7 @@ public sealed class RuntimeApiEmulator : IAsyncDisposable
     {
         public bool HasStarted => inner.HasStarted;
         public CancellationToken ClientAborted => inner.ClientAborted;
+        public bool AcceptsOnlyStringHeaders => inner.AcceptsOnlyStringHeaders;
 
         public async Task StartAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, IReadOnlyList<string> cookies, CancellationToken cancellationToken)
         {

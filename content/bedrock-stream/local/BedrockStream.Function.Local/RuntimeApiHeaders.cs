@@ -21,3 +21,21 @@ internal static class FunctionUrlErrors
     public const string Timeout = "{\"Message\":\"Endpoint request timed out\"}";
     public const string TooLarge = "{\"Message\":\"Request must be smaller than 6291456 bytes for the InvokeFunction operation\"}";
 }
+
+/// <summary>
+/// What a REST API answers when the function could not: API Gateway's own bodies, lower-case <c>message</c>
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+/// </summary>
+internal static class RestApiErrors
+{
+    public const string InternalServerError = "{\"message\":\"Internal server error\"}";
+    public const string Timeout = "{\"message\":\"Endpoint request timed out\"}";
+
+    /// <summary>The REST API's body for a failure the host describes in the Function URL's words.</summary>
+    public static string For(int statusCode, string functionUrlBody) => statusCode switch
+    {
+        502 => InternalServerError,
+        504 => Timeout,
+        _ => functionUrlBody,
+    };
+}

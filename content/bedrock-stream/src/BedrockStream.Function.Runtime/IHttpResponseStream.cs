@@ -1,7 +1,7 @@
 namespace BedrockStream.Function.Runtime;
 
 /// <summary>
-/// The streamed HTTP response of one invocation, as the Function URL caller will see it.
+/// The streamed HTTP response of one invocation, as the caller of the Function URL (or REST API) will see it.
 /// The handler writes through this seam; the runtime client behind it owns the wire.
 /// </summary>
 /// <remarks>

@@ -5,7 +5,7 @@ namespace BedrockStream.Function.Runtime;
 /// <param name="Deadline">The <c>Lambda-Runtime-Deadline-Ms</c> header: when Lambda stops the function.</param>
 /// <param name="FunctionArn">The <c>Lambda-Runtime-Invoked-Function-Arn</c> header.</param>
 /// <param name="TraceId">The <c>Lambda-Runtime-Trace-Id</c> header, if any.</param>
-/// <param name="Payload">The event: for a Function URL, a payload-2.0 JSON document.</param>
+/// <param name="Payload">The event: for a Function URL, a payload-2.0 JSON document; behind a REST API, a payload-1.0 one.</param>
 public sealed record Invocation(
     string RequestId,
     DateTimeOffset Deadline,

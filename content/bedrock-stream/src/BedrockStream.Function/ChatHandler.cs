@@ -8,8 +8,10 @@ namespace BedrockStream.Function;
 /// One invocation: request → conversation → the model's streamed updates → events on the response → one log line.
 /// Nothing is sent before the model's first content, so an early failure is still a clean HTTP error; a model call
 /// that is throttled before it starts is retried within the deadline; a model that keeps calling tools is stopped
-/// after <c>MAX_TOOL_ROUNDS</c> turns. The response format (<c>RESPONSE_FORMAT</c>) reads the request and writes the answer:
-/// <see cref="SseTextProtocol"/> for <c>sse</c> and <c>text</c>, <c>OpenAi/</c> for <c>openai</c>.
+/// after <c>MAX_TOOL_ROUNDS</c> turns; a quiet answer gets heartbeats where the front needs them (<see cref="Heartbeats"/>).
+/// The request comes from a Function URL or a REST API (<see cref="HttpRequestEvent"/>); the response format
+/// (<c>RESPONSE_FORMAT</c>) reads it and writes the answer: <see cref="SseTextProtocol"/> for <c>sse</c> and <c>text</c>,
+/// <c>OpenAi/</c> for <c>openai</c>.
 /// </summary>
 public sealed partial class ChatHandler
 {
@@ -37,20 +39,20 @@ public sealed partial class ChatHandler
         _time = time;
         _retry = retry ?? new RetryPolicy(time);
         _tools = [.. tools ?? FunctionTools.All];
-        _protocol = settings.Format == ResponseFormat.OpenAi ? OpenAiProtocol(settings) : new SseTextProtocol(settings, _tools);
+        _protocol = settings.Format == ResponseFormat.OpenAi ? OpenAiProtocol(settings, time) : new SseTextProtocol(settings, _tools, time);
     }
 
     /// <summary>OpenAI's Chat Completions (<c>OpenAi/</c>, in projects generated with <c>--format openai</c>).</summary>
-    private static IChatProtocol OpenAiProtocol(FunctionSettings settings)
+    private static IChatProtocol OpenAiProtocol(FunctionSettings settings, TimeProvider time)
     {
         IChatProtocol? protocol = null;
-        UseOpenAiProtocol(settings, ref protocol);
+        UseOpenAiProtocol(settings, time, ref protocol);
         return protocol ?? throw new ConfigurationException(
             "RESPONSE_FORMAT is 'openai', but this project was generated without the OpenAi/ folder: set RESPONSE_FORMAT to sse or text, or generate the project with --format openai.");
     }
 
     /// <summary>Implemented in <c>OpenAi/</c> only: without that folder the compiler removes the call.</summary>
-    static partial void UseOpenAiProtocol(FunctionSettings settings, ref IChatProtocol? protocol);
+    static partial void UseOpenAiProtocol(FunctionSettings settings, TimeProvider time, ref IChatProtocol? protocol);
 
     public async Task HandleAsync(Invocation invocation, IHttpResponseStream response, CancellationToken cancellationToken)
     {
@@ -58,7 +60,7 @@ public sealed partial class ChatHandler
         try
         {
             if (await _protocol.ReadAsync(invocation.Payload, response, record, cancellationToken) is not (var request, var writer))
-                return;   // answered without the model: a 4xx (or, for openai, the model list)
+                return;   // answered without the model: a 4xx, a CORS preflight's 204 (or, for openai, the model list)
 
             using var answer = writer;
             record.Prompt = request.Messages[^1].Text;
@@ -109,7 +111,7 @@ public sealed partial class ChatHandler
                 deadline.Token.ThrowIfCancellationRequested();
 
                 var toolTurns = new HashSet<string?>();
-                await foreach (var update in _chat.GetStreamingResponseAsync(request.Messages, options, deadline.Token).WithCancellation(deadline.Token))
+                await foreach (var update in _chat.GetStreamingResponseAsync(request.Messages, options, deadline.Token).KeepAlive(answer, _settings, _time, deadline.Token))
                 {
                     // Each model turn has its own message id; a turn with tool calls is a tool round.
                     if (update.Contents.Any(c => c is FunctionCallContent) && toolTurns.Add(update.MessageId) && toolTurns.Count > _settings.MaxToolRounds)

@@ -25,6 +25,15 @@ internal interface IAnswerWriter : IDisposable
     /// <summary>True once the model's answer has begun on the wire: from then on an error can only end the stream.</summary>
     bool HasStarted { get; }
 
+    /// <summary>When the caller last received something (<see cref="TimeProvider.GetTimestamp"/>); before that, when the invocation began.</summary>
+    long LastSentAt { get; }
+
+    /// <summary>
+    /// Keeps a quiet connection alive with something every client skips (<see cref="Heartbeats"/>); before the model's
+    /// first content it also starts the response with a 200.
+    /// </summary>
+    ValueTask HeartbeatAsync(CancellationToken cancellationToken);
+
     /// <summary>Writes what <paramref name="update"/> carries, and records its stop reason and usage.</summary>
     ValueTask WriteAsync(ChatResponseUpdate update, CancellationToken cancellationToken);
 
@@ -54,18 +63,23 @@ internal interface IAnswerWriter : IDisposable
 }
 
 /// <summary>The function's own formats: <see cref="ChatRequestParser"/> reads the request, <see cref="AnswerWriter"/> writes SSE or text.</summary>
-internal sealed class SseTextProtocol(FunctionSettings settings, IEnumerable<AITool> tools) : IChatProtocol
+internal sealed class SseTextProtocol(FunctionSettings settings, IEnumerable<AITool> tools, TimeProvider time) : IChatProtocol
 {
     private readonly ChatRequestParser _parser = new(settings);
+    private readonly KeyValuePair<string, string>[] _corsHeaders = CorsHeaders(settings);
+
+    /// <summary><c>Access-Control-Allow-Origin</c> for every response when <c>CORS_ALLOW_ORIGIN</c> is set, else none.</summary>
+    public static KeyValuePair<string, string>[] CorsHeaders(FunctionSettings settings) =>
+        settings.CorsAllowOrigin is { } origin ? [new("Access-Control-Allow-Origin", origin)] : [];
 
     public async ValueTask<ChatExchange?> ReadAsync(ReadOnlyMemory<byte> payload, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
     {
         if (!_parser.TryParse(payload.Span, out var request, out var invalid))
         {
-            await invalid.ReplyAsync(response, log, cancellationToken);   // 4xx, the model is not called
+            await invalid.ReplyAsync(response, log, _corsHeaders, cancellationToken);   // 4xx (or a CORS preflight's 204), the model is not called
             return null;
         }
 
-        return new ChatExchange(request, new AnswerWriter(response, settings.Format, log, tools.Select(t => t.Name)));
+        return new ChatExchange(request, new AnswerWriter(response, settings.Format, log, tools.Select(t => t.Name), time, settings.CorsAllowOrigin));
     }
 }

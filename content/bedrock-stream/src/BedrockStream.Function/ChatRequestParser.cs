@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -29,9 +28,11 @@ public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, flo
 }
 
 /// <summary>
-/// Turns a Function URL event into a <see cref="ChatRequest"/>, or into the client error to answer with.
+/// Turns an HTTP request event (a Function URL's or a REST API's, see <see cref="HttpRequestEvent"/>) into a
+/// <see cref="ChatRequest"/>, or into the client error to answer with.
 /// POST with a JSON body (<c>application/json</c>, or no Content-Type and a body starting with <c>{</c>)
-/// or a <c>text/plain</c> body (the prompt); GET with <c>?prompt=</c>. Any other method is 405.
+/// or a <c>text/plain</c> body (the prompt); GET with <c>?prompt=</c>; OPTIONS is a CORS preflight when
+/// <c>CORS_ALLOW_ORIGIN</c> is set. Any other method is 405.
 /// </summary>
 public sealed class ChatRequestParser(FunctionSettings settings)
 {
@@ -45,20 +46,21 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         var httpRequest = ReadEvent(payload);
         error = httpRequest?.Method switch
         {
-            null => HttpError.InvalidRequest("The event is not a Function URL request (payload format 2.0)."),
+            null => HttpError.InvalidRequest("The event is not an HTTP request (a Function URL or REST API event)."),
             "GET" => FromQuery(httpRequest, out request),
             "POST" => FromBody(httpRequest, out request),
+            "OPTIONS" when settings.CorsAllowOrigin is not null => HttpError.CorsPreflight(),
             var method => HttpError.MethodNotAllowed(method),
         };
         return error is null;
     }
 
     /// <summary>The HTTP request in an invocation's event, or null when the event is not one.</summary>
-    internal static FunctionUrlRequest? ReadEvent(ReadOnlySpan<byte> payload)
+    internal static HttpRequestEvent? ReadEvent(ReadOnlySpan<byte> payload)
     {
         try
         {
-            return JsonSerializer.Deserialize(payload, RequestJsonContext.Default.FunctionUrlRequest);
+            return JsonSerializer.Deserialize(payload, RequestJsonContext.Default.HttpRequestEvent);
         }
         catch (JsonException)
         {
@@ -66,10 +68,10 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         }
     }
 
-    private HttpError? FromQuery(FunctionUrlRequest httpRequest, out ChatRequest? request)
+    private HttpError? FromQuery(HttpRequestEvent httpRequest, out ChatRequest? request)
     {
         request = null;
-        var prompt = QueryValue(httpRequest, "prompt");
+        var prompt = httpRequest.Query("prompt");
         if (prompt is null)
             return HttpError.InvalidRequest("A GET request needs the prompt in the query: ?prompt=...");
         if (Encoding.UTF8.GetByteCount(prompt) > settings.MaxRequestBytes)
@@ -77,7 +79,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         return Build(prompt, null, null, null, null, null, out request);
     }
 
-    private HttpError? FromBody(FunctionUrlRequest httpRequest, out ChatRequest? request)
+    private HttpError? FromBody(HttpRequestEvent httpRequest, out ChatRequest? request)
     {
         request = null;
         if (string.IsNullOrEmpty(httpRequest.Body))
@@ -126,7 +128,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
     /// base64 decoded when the event says so; or the error when it is larger than <paramref name="maxBytes"/> once
     /// decoded, not valid base64, or not valid UTF-8.
     /// </summary>
-    internal static HttpError? ReadBody(FunctionUrlRequest httpRequest, int maxBytes, out byte[]? rented, out int length)
+    internal static HttpError? ReadBody(HttpRequestEvent httpRequest, int maxBytes, out byte[]? rented, out int length)
     {
         rented = null;
         length = 0;
@@ -187,21 +189,6 @@ public sealed class ChatRequestParser(FunctionSettings settings)
 
         request = new ChatRequest(turns, maxTokens ?? settings.MaxTokens, (float?)temperature, effort);
         return null;
-    }
-
-    private static string? QueryValue(FunctionUrlRequest httpRequest, string name)
-    {
-        if (httpRequest.RawQueryString is { Length: > 0 } query)
-        {
-            foreach (var pair in query.Split('&'))
-            {
-                int eq = pair.IndexOf('=');
-                if ((eq < 0 ? pair : pair[..eq]) == name)
-                    return WebUtility.UrlDecode(eq < 0 ? "" : pair[(eq + 1)..]);
-            }
-            return null;
-        }
-        return httpRequest.QueryStringParameters?.GetValueOrDefault(name);
     }
 
     /// <summary>The decoded length of a well-formed base64 string (an estimate for a malformed one, which fails to decode later).</summary>

@@ -27,6 +27,9 @@ public enum ResponseFormat
 /// <param name="PromptCache"><c>PROMPT_CACHE</c>: prompt-cache points where the model supports them (<c>true</c>/<c>false</c>, default true).</param>
 /// <param name="MaxToolRounds"><c>MAX_TOOL_ROUNDS</c>: model turns that may call tools in one invocation (1–50, default 5).</param>
 /// <param name="ToolTimeoutSeconds"><c>TOOL_TIMEOUT_SECONDS</c>: how long one tool call may run, never past the deadline (1–900, default 10).</param>
+/// <param name="HeartbeatSeconds"><c>HEARTBEAT_SECONDS</c>: once the answer has started, an SSE comment after this many seconds of silence, for fronts that drop a silent connection (0–900, default 0 = off; sse and openai, not text).</param>
+/// <param name="StartStreamAfterSeconds"><c>START_STREAM_AFTER_SECONDS</c>: a model that has not started after this many seconds gets the 200 and a heartbeat anyway (0–900, default 0 = off; sse and openai, not text).</param>
+/// <param name="CorsAllowOrigin"><c>CORS_ALLOW_ORIGIN</c>: the origin a browser may call from, sent in <c>Access-Control-Allow-Origin</c>, and the CORS preflight answered (optional; for fronts that pass the function's headers on: REST API, CloudFront).</param>
 public sealed record FunctionSettings(
     string ModelId,
     int MaxTokens = FunctionSettings.DefaultMaxTokens,
@@ -38,13 +41,22 @@ public sealed record FunctionSettings(
     ReasoningEffort ReasoningEffort = ReasoningEffort.None,
     bool PromptCache = true,
     int MaxToolRounds = FunctionSettings.DefaultMaxToolRounds,
-    int ToolTimeoutSeconds = FunctionSettings.DefaultToolTimeoutSeconds)
+    int ToolTimeoutSeconds = FunctionSettings.DefaultToolTimeoutSeconds,
+    int HeartbeatSeconds = 0,
+    int StartStreamAfterSeconds = 0,
+    string? CorsAllowOrigin = null)
 {
     /// <summary>How long before Lambda's deadline the answer is cut off.</summary>
     public TimeSpan DeadlineMargin => TimeSpan.FromMilliseconds(DeadlineMarginMs);
 
     /// <summary>How long one tool call may run.</summary>
     public TimeSpan ToolTimeout => TimeSpan.FromSeconds(ToolTimeoutSeconds);
+
+    /// <summary>Silence after which a started answer gets a heartbeat; zero: never.</summary>
+    public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
+
+    /// <summary>How long the model may take to start before the answer starts without it; zero: it waits for the model.</summary>
+    public TimeSpan StartStreamAfter => TimeSpan.FromSeconds(StartStreamAfterSeconds);
 
     public const int DefaultMaxToolRounds = 5;
     public const int DefaultToolTimeoutSeconds = 10;
@@ -73,17 +85,24 @@ public sealed record FunctionSettings(
         if (modelId.Length == 0)
             throw new ConfigurationException("MODEL_ID is required: a Bedrock model id, inference-profile id or ARN (e.g. us.amazon.nova-2-lite-v1:0).");
 
+        var format = Get("RESPONSE_FORMAT").ToLowerInvariant() switch
+        {
+            "" or "sse" => ResponseFormat.Sse,
+            "text" => ResponseFormat.Text,
+            "openai" => ResponseFormat.OpenAi,
+            var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse', 'text' or 'openai' (got '{other}')."),
+        };
+        int heartbeat = Int(Get("HEARTBEAT_SECONDS"), "HEARTBEAT_SECONDS", 0, 900, 0);
+        int startStreamAfter = Int(Get("START_STREAM_AFTER_SECONDS"), "START_STREAM_AFTER_SECONDS", 0, 900, 0);
+        // A heartbeat is an SSE comment line; plain text has no such thing, and anything written would be answer text.
+        if (format == ResponseFormat.Text && (heartbeat > 0 || startStreamAfter > 0))
+            throw new ConfigurationException("HEARTBEAT_SECONDS and START_STREAM_AFTER_SECONDS need RESPONSE_FORMAT sse: plain text cannot carry a heartbeat.");
+
         return new FunctionSettings(
             ModelId: modelId,
             MaxTokens: Int(Get("MAX_TOKENS"), "MAX_TOKENS", 1, MaxTokensLimit, DefaultMaxTokens),
             SystemPrompt: lookup("SYSTEM_PROMPT") is { Length: > 0 } system && !string.IsNullOrWhiteSpace(system) ? system : null,
-            Format: Get("RESPONSE_FORMAT").ToLowerInvariant() switch
-            {
-                "" or "sse" => ResponseFormat.Sse,
-                "text" => ResponseFormat.Text,
-                "openai" => ResponseFormat.OpenAi,
-                var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse', 'text' or 'openai' (got '{other}')."),
-            },
+            Format: format,
             MaxRequestBytes: Int(Get("MAX_REQUEST_BYTES"), "MAX_REQUEST_BYTES", 1, MaxRequestBytesLimit, DefaultMaxRequestBytes),
             LogContent: Get("LOG_CONTENT").ToLowerInvariant() switch
             {
@@ -105,7 +124,10 @@ public sealed record FunctionSettings(
                 var other => throw new ConfigurationException($"PROMPT_CACHE must be 'true' or 'false' (got '{other}')."),
             },
             MaxToolRounds: Int(Get("MAX_TOOL_ROUNDS"), "MAX_TOOL_ROUNDS", 1, 50, DefaultMaxToolRounds),
-            ToolTimeoutSeconds: Int(Get("TOOL_TIMEOUT_SECONDS"), "TOOL_TIMEOUT_SECONDS", 1, 900, DefaultToolTimeoutSeconds));
+            ToolTimeoutSeconds: Int(Get("TOOL_TIMEOUT_SECONDS"), "TOOL_TIMEOUT_SECONDS", 1, 900, DefaultToolTimeoutSeconds),
+            HeartbeatSeconds: heartbeat,
+            StartStreamAfterSeconds: startStreamAfter,
+            CorsAllowOrigin: Origin(Get("CORS_ALLOW_ORIGIN")));
     }
 
     /// <summary>A reasoning effort by its name in settings and requests: <c>off</c>, <c>low</c>, <c>medium</c>, <c>high</c>.</summary>
@@ -117,6 +139,17 @@ public sealed record FunctionSettings(
         "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
         _ => null,
     };
+
+    /// <summary>An origin (<c>scheme://host[:port]</c>) or <c>*</c>; empty: none. It becomes a response header, so nothing else gets through.</summary>
+    private static string? Origin(string text)
+    {
+        if (text.Length == 0)
+            return null;
+        if (text == "*" || (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+                && text.TrimEnd('/') == uri.GetLeftPart(UriPartial.Authority)))
+            return text.TrimEnd('/');
+        throw new ConfigurationException($"CORS_ALLOW_ORIGIN must be an origin such as https://app.example.com, or * (got '{text}').");
+    }
 
     private static int Int(string text, string name, int min, int max, int defaultValue)
     {

@@ -5,7 +5,10 @@ using BedrockStream.Function.Runtime;
 
 namespace BedrockStream.Function;
 
-/// <summary>An error answered before streaming starts: a status and the JSON body <c>{"error":{"type","message"}}</c>.</summary>
+/// <summary>
+/// An answer given instead of the model's, before streaming starts: an error (a status and the JSON body
+/// <c>{"error":{"type","message"}}</c>), or the 204 of a CORS preflight (<see cref="CorsPreflight"/>, no body).
+/// </summary>
 /// <param name="StatusCode">The HTTP status.</param>
 /// <param name="Type">A short PascalCase error type, e.g. <c>InvalidRequest</c>.</param>
 /// <param name="Message">A message for the caller; never contains the prompt or internal details.</param>
@@ -31,33 +34,59 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
             Headers = [new("Allow", "GET, POST")],
         };
 
+    /// <summary>
+    /// A browser's CORS preflight (<c>OPTIONS</c>) when <c>CORS_ALLOW_ORIGIN</c> is set: 204, and what it may send
+    /// (https://fetch.spec.whatwg.org/#http-cors-protocol). <c>Access-Control-Allow-Origin</c> comes with every response.
+    /// </summary>
+    public static HttpError CorsPreflight() =>
+        new(204, "CorsPreflight", "")
+        {
+            Headers =
+            [
+                new("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                new("Access-Control-Allow-Headers", "content-type, x-api-key, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256"),
+                new("Access-Control-Max-Age", "300"),
+            ],
+        };
+
+    /// <summary>True for a 4xx or 5xx, false for the preflight's 204.</summary>
+    public bool IsError => StatusCode >= 400;
+
     public static HttpError Timeout() =>
         new(504, "Timeout", "The function's deadline was reached before the model finished.");
 
     public static HttpError ToolLoopLimit(int rounds) =>
         new(502, "ToolLoopLimit", $"The model kept calling tools: the answer was stopped after {rounds} tool rounds (MAX_TOOL_ROUNDS).");
 
-    /// <summary>Sends the status, headers and JSON body as the whole response; returns the body's length.</summary>
-    public ValueTask<int> WriteAsync(IHttpResponseStream response, CancellationToken cancellationToken) =>
-        WriteAsync(response, ToJson(), cancellationToken);
-
-    /// <summary>Sends the status, headers and <paramref name="body"/> (this error in another format's JSON shape) as the whole response.</summary>
-    public async ValueTask<int> WriteAsync(IHttpResponseStream response, byte[] body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the status, headers (then <paramref name="moreHeaders"/>) and JSON body (<paramref name="body"/>: this error
+    /// in another format's shape; by default <see cref="ToJson"/>) as the whole response; returns the body's length.
+    /// </summary>
+    public async ValueTask<int> WriteAsync(IHttpResponseStream response, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken, byte[]? body = null)
     {
-        var headers = new List<KeyValuePair<string, string>>(Headers.Count + 1) { new("Content-Type", "application/json") };
+        var headers = new List<KeyValuePair<string, string>>(Headers.Count + moreHeaders.Count + 1);
+        if (IsError)
+            headers.Add(new("Content-Type", "application/json"));
         headers.AddRange(Headers);
+        headers.AddRange(moreHeaders);
         await response.StartAsync(StatusCode, headers, cancellationToken);
+        if (!IsError)
+            return 0;
+        body ??= ToJson();
         await response.WriteAsync(body, cancellationToken);
         return body.Length;
     }
 
-    /// <summary>Answers with this error as the whole response (<paramref name="body"/>: its JSON, by default <see cref="ToJson"/>) and records it in <paramref name="log"/>.</summary>
-    public async ValueTask ReplyAsync(IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken, byte[]? body = null)
+    /// <summary>Answers with this error (or preflight) as the whole response, as <see cref="WriteAsync"/> does, and records it in <paramref name="log"/>.</summary>
+    public async ValueTask ReplyAsync(IHttpResponseStream response, InvocationLog log, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken, byte[]? body = null)
     {
-        log.ErrorType ??= Type;
-        log.ErrorMessage ??= Message;
+        if (IsError)
+        {
+            log.ErrorType ??= Type;
+            log.ErrorMessage ??= Message;
+        }
         log.Status = StatusCode;
-        log.BytesSent += await WriteAsync(response, body ?? ToJson(), cancellationToken);
+        log.BytesSent += await WriteAsync(response, moreHeaders, cancellationToken, body);
     }
 
     /// <summary>The body: <c>{"error":{"type":..,"message":..}}</c>.</summary>

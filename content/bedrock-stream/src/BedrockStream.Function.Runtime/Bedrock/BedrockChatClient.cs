@@ -68,13 +68,21 @@ public sealed class BedrockChatClient : IChatClient
 
     /// <summary>
     /// A client for <paramref name="modelId"/> with the region and endpoint of the environment
-    /// (<see cref="BedrockEndpoint.FromEnvironment"/>), the default credentials chain and the shared HTTP client.
+    /// (<see cref="BedrockEndpoint.FromEnvironment"/>), the default credentials chain and the shared HTTP client, for
+    /// the function's start-up: it also reads the TLS root certificates (<see cref="TrustStore.Preload"/>) when the
+    /// endpoint is HTTPS, so that the first answer does not wait for them.
     /// </summary>
     /// <exception cref="ConfigurationException">The endpoint override is not a URL, or the options do not fit the model.</exception>
     public static BedrockChatClient FromEnvironment(string modelId, BedrockChatClientOptions? options = null)
     {
         BedrockEndpoint endpoint = BedrockEndpoint.FromEnvironment();
-        return new BedrockChatClient(modelId, endpoint.BaseUri, endpoint.Region, options);
+        var client = new BedrockChatClient(modelId, endpoint.BaseUri, endpoint.Region, options);
+        if (endpoint.BaseUri.Scheme == Uri.UriSchemeHttps)
+        {
+            TrustStore.Preload();
+        }
+
+        return client;
     }
 
     /// <summary>The URL of a ConverseStream call, the model id escaped once (<c>:</c> → <c>%3A</c>).</summary>

@@ -84,7 +84,11 @@ internal static class HttpPrelude
         return false;
     }
 
-    /// <summary>"headers" maps a name to one string, so repeated headers are joined with ", " (RFC 9110, section 5.3).</summary>
+    /// <summary>
+    /// "headers" maps a name to one string, so repeated headers are joined with ", " (RFC 9110, section 5.3): a Function URL
+    /// reads only strings there, and a REST API answers 502 to a list
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html).
+    /// </summary>
     private static string JoinValues(IReadOnlyList<KeyValuePair<string, string>> headers, int first, string name)
     {
         string value = headers[first].Value;

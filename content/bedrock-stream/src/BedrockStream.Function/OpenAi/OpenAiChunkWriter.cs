@@ -19,8 +19,9 @@ namespace BedrockStream.Function.OpenAi;
 /// </code>
 /// Every chunk carries the same <c>id</c>, <c>created</c> and <c>model</c>. Before the model has begun, an error is an
 /// HTTP error in OpenAI's shape; after, it is a last <c>data: {"error":{…}}</c> event, without <c>[DONE]</c>.
+/// Heartbeats are SSE comments (<c>: keep-alive</c>), which OpenAI's clients skip as every SSE parser does.
 /// </summary>
-internal sealed class OpenAiChunkWriter(IHttpResponseStream response, InvocationLog log, string model, bool includeUsage) : IAnswerWriter
+internal sealed class OpenAiChunkWriter(IHttpResponseStream response, InvocationLog log, string model, bool includeUsage, TimeProvider time, KeyValuePair<string, string>[] corsHeaders) : IAnswerWriter
 {
     private static readonly KeyValuePair<string, string>[] Headers =
     [
@@ -38,6 +39,8 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
 
     public bool HasStarted { get; private set; }
 
+    public long LastSentAt { get; private set; } = time.GetTimestamp();
+
     public async ValueTask WriteAsync(ChatResponseUpdate update, CancellationToken cancellationToken)
     {
         if (BedrockStopReason.Of(update) is { } stopReason)
@@ -50,24 +53,24 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
             {
                 case TextContent { Text.Length: > 0 } text:
                     log.AppendAnswer(text.Text);
-                    await StartAsync(cancellationToken);
+                    await BeginAnswerAsync(cancellationToken);
                     await SendAsync(Delta("content"u8, text.Text), cancellationToken);
                     break;
 
                 case TextReasoningContent { Text.Length: > 0 } reasoning:
                     log.AppendReasoning(reasoning.Text);
-                    await StartAsync(cancellationToken);
+                    await BeginAnswerAsync(cancellationToken);
                     await SendAsync(Delta("reasoning_content"u8, reasoning.Text), cancellationToken);
                     break;
 
                 case TextReasoningContent:
-                    await StartAsync(cancellationToken);   // encrypted reasoning, or its signature: the model has begun
+                    await BeginAnswerAsync(cancellationToken);   // encrypted reasoning, or its signature: the model has begun
                     break;
 
                 case FunctionCallContent call:
                     log.ToolCalls++;
                     int index = _toolCalls++;
-                    await StartAsync(cancellationToken);
+                    await BeginAnswerAsync(cancellationToken);
                     await SendAsync(ToolCallStart(index, call), cancellationToken);
                     await SendAsync(ToolCallArguments(index, call), cancellationToken);
                     break;
@@ -81,7 +84,7 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
 
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
-        await StartAsync(cancellationToken);
+        await BeginAnswerAsync(cancellationToken);
         await SendAsync(Finish(), cancellationToken);
         if (includeUsage)
             await SendAsync(Usage(), cancellationToken);
@@ -93,7 +96,7 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
         if (!HasStarted)
         {
             HasStarted = true;
-            await error.ReplyAsync(response, log, cancellationToken, OpenAiJson.ErrorBody(error));
+            await error.ReplyAsync(response, log, corsHeaders, cancellationToken, OpenAiJson.ErrorBody(error));
             return;
         }
 
@@ -220,15 +223,27 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
         return _buffer.WrittenMemory;
     }
 
-    // At the model's first content: the 200 headers, then the chunk that gives the role.
+    public async ValueTask HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await SendAsync(": keep-alive\n\n"u8.ToArray(), cancellationToken);
+    }
+
+    // The model has begun.
+    private ValueTask BeginAnswerAsync(CancellationToken cancellationToken)
+    {
+        log.MarkFirstEvent();
+        return StartAsync(cancellationToken);
+    }
+
+    // At the model's first content (or the first heartbeat): the 200 headers, then the chunk that gives the role.
     private async ValueTask StartAsync(CancellationToken cancellationToken)
     {
         if (HasStarted)
             return;
         HasStarted = true;
         log.Status = 200;
-        log.MarkFirstEvent();
-        await response.StartAsync(200, Headers, cancellationToken);
+        await response.StartAsync(200, [.. Headers, .. corsHeaders], cancellationToken);
         var json = BeginChoice();
         json.WriteString("role"u8, "assistant");
         json.WriteString("content"u8, "");
@@ -239,6 +254,7 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
     {
         await response.WriteAsync(frame, cancellationToken);
         log.BytesSent += frame.Length;
+        LastSentAt = time.GetTimestamp();
     }
 
     public void Dispose()

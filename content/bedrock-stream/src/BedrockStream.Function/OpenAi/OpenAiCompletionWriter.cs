@@ -15,9 +15,11 @@ namespace BedrockStream.Function.OpenAi;
 ///  "usage":{…}}
 /// </code>
 /// Nothing is sent before then, so every failure is an HTTP error in OpenAI's shape, and a model call that fails
-/// part-way may be tried again from the start.
+/// part-way may be tried again from the start. The exception is a heartbeat (a front that drops a silent connection):
+/// it starts the 200 and sends a newline, which JSON ignores before a value (https://www.rfc-editor.org/rfc/rfc8259#section-2);
+/// a failure after that is the body <c>{"error":{…}}</c> of that 200.
 /// </summary>
-internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, InvocationLog log, string model) : IAnswerWriter
+internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, InvocationLog log, string model, TimeProvider time, KeyValuePair<string, string>[] corsHeaders) : IAnswerWriter
 {
     private static readonly KeyValuePair<string, string>[] Headers = [new("Content-Type", "application/json")];
 
@@ -25,8 +27,11 @@ internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, Invoc
     private readonly StringBuilder _reasoning = new();
     private readonly List<FunctionCallContent> _calls = [];
     private ChatFinishReason? _finishReason;
+    private bool _complete;
 
     public bool HasStarted { get; private set; }
+
+    public long LastSentAt { get; private set; } = time.GetTimestamp();
 
     public ValueTask WriteAsync(ChatResponseUpdate update, CancellationToken cancellationToken)
     {
@@ -65,8 +70,6 @@ internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, Invoc
 
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
-        HasStarted = true;
-        log.Status = 200;
         log.MarkFirstEvent();
         log.ToolCalls += _calls.Count;
         log.AppendAnswer(_text.ToString());
@@ -76,17 +79,49 @@ internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, Invoc
         using var buffer = new PooledBufferWriter(512 + _text.Length + _reasoning.Length);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JsonFraming.Encoder }))
             WriteCompletion(json);
-        await response.StartAsync(200, Headers, cancellationToken);
-        await response.WriteAsync(buffer.WrittenMemory, cancellationToken);
-        log.BytesSent += buffer.WrittenCount;
+        await StartAsync(cancellationToken);
+        await SendAsync(buffer.WrittenMemory, cancellationToken);
+        _complete = true;
     }
 
     public async ValueTask FailAsync(HttpError error, CancellationToken cancellationToken)
     {
-        if (HasStarted)
+        if (_complete)
             return;   // the completion was sent whole: nothing can follow it
+        if (!HasStarted)
+        {
+            HasStarted = true;
+            await error.ReplyAsync(response, log, corsHeaders, cancellationToken, OpenAiJson.ErrorBody(error));
+            return;
+        }
+
+        // Only heartbeats (whitespace) were sent: the 200's body is the error.
+        log.ErrorType ??= error.Type;
+        log.ErrorMessage ??= error.Message;
+        await SendAsync(OpenAiJson.ErrorBody(error), cancellationToken);
+        _complete = true;
+    }
+
+    public async ValueTask HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await SendAsync("\n"u8.ToArray(), cancellationToken);
+    }
+
+    private async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        if (HasStarted)
+            return;
         HasStarted = true;
-        await error.ReplyAsync(response, log, cancellationToken, OpenAiJson.ErrorBody(error));
+        log.Status = 200;
+        await response.StartAsync(200, [.. Headers, .. corsHeaders], cancellationToken);
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        await response.WriteAsync(data, cancellationToken);
+        log.BytesSent += data.Length;
+        LastSentAt = time.GetTimestamp();
     }
 
     private void WriteCompletion(Utf8JsonWriter json)

@@ -16,21 +16,29 @@ namespace BedrockStream.Function.OpenAi;
 /// <item>anything else: a 404 or 405 in OpenAI's error shape.</item>
 /// </list>
 /// The query string is ignored. Errors use OpenAI's shape <c>{"error":{"message","type","param","code"}}</c>.
+/// The event is a Function URL's or a REST API's (<see cref="HttpRequestEvent"/>); with <c>CORS_ALLOW_ORIGIN</c> set,
+/// <c>OPTIONS</c> is the CORS preflight's 204 and every response carries <c>Access-Control-Allow-Origin</c>.
 /// </summary>
-internal sealed class OpenAiProtocol(FunctionSettings settings) : IChatProtocol
+internal sealed class OpenAiProtocol(FunctionSettings settings, TimeProvider time) : IChatProtocol
 {
     private readonly OpenAiRequestParser _parser = new(settings);
+    private readonly KeyValuePair<string, string>[] _corsHeaders = SseTextProtocol.CorsHeaders(settings);
 
     public async ValueTask<ChatExchange?> ReadAsync(ReadOnlyMemory<byte> payload, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
     {
         HttpError error;
         if (ChatRequestParser.ReadEvent(payload.Span) is not { Method: { } method } httpRequest)
         {
-            error = HttpError.InvalidRequest("The event is not a Function URL request (payload format 2.0).");
+            error = HttpError.InvalidRequest("The event is not an HTTP request (a Function URL or REST API event).");
+        }
+        else if (method == "OPTIONS" && settings.CorsAllowOrigin is not null)
+        {
+            error = HttpError.CorsPreflight();
         }
         else
         {
-            string path = (httpRequest.RawPath ?? httpRequest.RequestContext?.Http?.Path ?? "/").TrimEnd('/');
+            // 2.0: rawPath; 1.0: path (the REST API's resource path, without the stage).
+            string path = (httpRequest.RawPath ?? httpRequest.Path ?? httpRequest.RequestContext?.Http?.Path ?? "/").TrimEnd('/');
             string? modelId = ModelIdIn(path);
             switch (path)
             {
@@ -59,7 +67,7 @@ internal sealed class OpenAiProtocol(FunctionSettings settings) : IChatProtocol
             }
         }
 
-        await error.ReplyAsync(response, log, cancellationToken, OpenAiJson.ErrorBody(error));
+        await error.ReplyAsync(response, log, _corsHeaders, cancellationToken, error.IsError ? OpenAiJson.ErrorBody(error) : null);
         return null;
     }
 
@@ -73,7 +81,7 @@ internal sealed class OpenAiProtocol(FunctionSettings settings) : IChatProtocol
     }
 
     /// <summary>The request for the model and the writer its <c>stream</c> asks for, or null and the error.</summary>
-    private ChatExchange? ChatCompletion(FunctionUrlRequest httpRequest, IHttpResponseStream response, InvocationLog log, out HttpError error)
+    private ChatExchange? ChatCompletion(HttpRequestEvent httpRequest, IHttpResponseStream response, InvocationLog log, out HttpError error)
     {
         error = null!;
         if (string.IsNullOrEmpty(httpRequest.Body))
@@ -97,8 +105,8 @@ internal sealed class OpenAiProtocol(FunctionSettings settings) : IChatProtocol
             }
 
             IAnswerWriter answer = call.Stream
-                ? new OpenAiChunkWriter(response, log, settings.ModelId, call.IncludeUsage)
-                : new OpenAiCompletionWriter(response, log, settings.ModelId);
+                ? new OpenAiChunkWriter(response, log, settings.ModelId, call.IncludeUsage, time, _corsHeaders)
+                : new OpenAiCompletionWriter(response, log, settings.ModelId, time, _corsHeaders);
             return new ChatExchange(call.Request, answer);
         }
         finally
@@ -112,10 +120,10 @@ internal sealed class OpenAiProtocol(FunctionSettings settings) : IChatProtocol
         new(405, "MethodNotAllowed", $"Method {method} is not allowed on {path}: use {allowed}.") { Headers = [new("Allow", allowed)] };
 
     /// <summary>Answers with a 200 JSON body that needs no model.</summary>
-    private static async ValueTask ReplyAsync(byte[] body, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
+    private async ValueTask ReplyAsync(byte[] body, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
     {
         log.Status = 200;
-        await response.StartAsync(200, [new("Content-Type", "application/json")], cancellationToken);
+        await response.StartAsync(200, [new("Content-Type", "application/json"), .. _corsHeaders], cancellationToken);
         await response.WriteAsync(body, cancellationToken);
         log.BytesSent += body.Length;
     }

@@ -92,6 +92,24 @@ public sealed class ErrorTests(SseHostFixture fixture)
         Assert.Equal([429, 200], fixture.Model.Requests.Select(r => r.StatusCode));
     }
 
+    [Fact]
+    public async Task A_fault_on_every_call_outlasts_the_retries_until_it_is_cleared()
+    {
+        fixture.ResetModel();
+        fixture.Model.PersistentFault = FakeFault.Parse("throttling-no-retry-after");
+
+        var throttled = await StreamedResponse.PostJsonAsync(fixture.Http, fixture.Host.FunctionUrl, new { prompt = "#tokens:4 hello" }, Timeout);
+
+        Assert.Equal(429, throttled.Status);
+        Assert.True(throttled.Headers.RetryAfter is not null, "429 without Retry-After");
+        Assert.Equal([429, 429, 429], fixture.Model.Requests.Select(r => r.StatusCode));   // the first call and both retries
+
+        fixture.Model.PersistentFault = null;
+        var answered = await StreamedResponse.PostJsonAsync(fixture.Http, fixture.Host.FunctionUrl, new { prompt = "#tokens:4 hello" }, Timeout);
+        Assert.Equal(200, answered.Status);
+        Assert.Equal(200, fixture.Model.Requests[^1].StatusCode);
+    }
+
     [Theory]
     [InlineData("stream-throttling@3")]
     [InlineData("stream-model-error@2")]

@@ -84,4 +84,20 @@ public sealed class FakeBedrockTests
         Assert.Equal(("current_time", "{\"timeZone\":\"UTC\"}", false), (directives.ToolName, directives.ToolInput, directives.ToolLoop));
         Assert.Equal(("probe", true, 12), (FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ToolName, FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ToolLoop, FakeAnswer.ParseDirectives("#tool-loop:probe #reason hi").ReasoningTokens));
     }
+
+    [Fact]
+    public void Echo_answers_with_the_rest_of_the_prompt_as_it_is_in_small_pieces()
+    {
+        const string text = "## Title\n\n- one <script>x()</script>\n- two 🚀🚀🚀🚀🚀\n\n```\ncode\n```";
+        var tokens = FakeAnswer.Tokens("#echo #tokens:2 " + text, null, out var truncated);
+
+        Assert.Equal(text, string.Concat(tokens));
+        Assert.False(truncated);
+        Assert.True(tokens.Count >= 10, $"{tokens.Count} pieces");
+        Assert.All(tokens, t => Assert.False(char.IsHighSurrogate(t[^1]), $"a piece ends inside a surrogate pair: {t}"));
+        Assert.Equal(3, FakeAnswer.Tokens("#echo " + text, 3, out truncated).Count);
+        Assert.True(truncated);
+        // Without text to echo, the usual answer.
+        Assert.StartsWith("Fake answer to 0 words:", string.Concat(FakeAnswer.Tokens("#echo", null, out _)));
+    }
 }

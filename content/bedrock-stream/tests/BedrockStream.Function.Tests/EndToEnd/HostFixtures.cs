@@ -31,6 +31,14 @@ public abstract class HostFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>The front the host plays, and its settings (a Function URL unless a fixture says otherwise).</summary>
+    protected virtual void ConfigureFront(LocalHostOptions options)
+    {
+    }
+
+    /// <summary>What the front needs on every request beyond the body (an API key, a body hash); nothing for a Function URL.</summary>
+    public virtual HttpRequestMessage Prepare(HttpRequestMessage request) => request;
+
     public async Task InitializeAsync()
     {
         var options = TestFunction.HostOptions(line =>
@@ -42,10 +50,11 @@ public abstract class HostFixture : IAsyncLifetime
         options.Environment["MAX_REQUEST_BYTES"] = MaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         options.Environment["LOG_CONTENT"] = "false";
         Configure(options.Environment);
+        ConfigureFront(options);
         Host = await LocalHost.StartAsync(options);
 
         // One invocation first, so timing tests measure a warm function (the JIT's first-call cost is not streaming).
-        using var warmUp = await Http.PostAsync(Host.FunctionUrl, StreamedResponse.JsonContent(new { prompt = "#tokens:2 warm up" }));
+        using var warmUp = await Http.SendAsync(Prepare(new HttpRequestMessage(HttpMethod.Post, Host.FunctionUrl) { Content = StreamedResponse.JsonContent(new { prompt = "#tokens:2 warm up" }) }));
         await warmUp.Content.ReadAsByteArrayAsync();
         if (!warmUp.IsSuccessStatusCode)
             throw new InvalidOperationException($"The warm-up invocation failed with {(int)warmUp.StatusCode}:{Environment.NewLine}{RecentLog}");
@@ -110,13 +119,50 @@ public sealed class NoCacheHostFixture : HostFixture
     }
 }
 
+/// <summary>The function behind a REST API front (payload-1.0 events) that requires an API key.</summary>
+public sealed class RestApiHostFixture : HostFixture
+{
+    public const string ApiKey = "e2e-rest-key";
+
+    protected override string ResponseFormat => "sse";
+
+    protected override void ConfigureFront(LocalHostOptions options)
+    {
+        options.Front = FrontKind.RestApi;
+        options.ApiKey = ApiKey;
+    }
+
+    public override HttpRequestMessage Prepare(HttpRequestMessage request)
+    {
+        request.Headers.Add("x-api-key", ApiKey);
+        return request;
+    }
+}
+
+/// <summary>The function behind a CloudFront front: a body must come with its SHA-256 in x-amz-content-sha256.</summary>
+public sealed class CloudFrontHostFixture : HostFixture
+{
+    protected override string ResponseFormat => "sse";
+
+    protected override void ConfigureFront(LocalHostOptions options) => options.Front = FrontKind.CloudFront;
+
+    public override HttpRequestMessage Prepare(HttpRequestMessage request)
+    {
+        var body = request.Content?.ReadAsByteArrayAsync().GetAwaiter().GetResult() ?? [];
+        if (body.Length > 0)
+            request.Headers.Add("x-amz-content-sha256", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)).ToLowerInvariant());
+        return request;
+    }
+}
+
 /// <summary>
 /// One collection: the end-to-end tests run one after another (timing assertions should not compete for
 /// the CPU with each other), and the two hosts start once for all of them.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class EndToEndCollection : ICollectionFixture<SseHostFixture>, ICollectionFixture<TextHostFixture>,
-    ICollectionFixture<ClaudeHostFixture>, ICollectionFixture<NoCacheHostFixture>
+    ICollectionFixture<ClaudeHostFixture>, ICollectionFixture<NoCacheHostFixture>,
+    ICollectionFixture<RestApiHostFixture>, ICollectionFixture<CloudFrontHostFixture>
 {
     public const string Name = "EndToEnd";
 }

@@ -257,14 +257,70 @@ public sealed class RuntimeApiEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Chat_page_and_local_endpoints_are_served_by_the_host()
     {
-        var page = await _http.GetStringAsync(_host.FunctionUrl);
-        foreach (var id in new[] { "id=\"prompt\"", "id=\"send\"", "id=\"answer\"", "id=\"status\"", "id=\"error\"" })
+        using var response = await _http.GetAsync(_host.FunctionUrl);
+        var page = await response.Content.ReadAsStringAsync();
+        foreach (var id in new[] { "id=\"prompt\"", "id=\"send\"", "id=\"stop\"", "id=\"new-chat\"", "id=\"conversation\"", "id=\"status\"", "id=\"settings\"" })
             Assert.Contains(id, page);
         Assert.Contains("getReader()", page);
         Assert.DoesNotContain("<script src=", page);
+        // Self-contained, and model text is only ever set as text: no markup parsing anywhere in the page.
+        Assert.DoesNotMatch(@"(src|href)=""https?:", page);
+        foreach (var sink in new[] { "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(" })
+            Assert.DoesNotContain(sink, page);
+        // Only the page's own script and style run, and it talks to this host only.
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Matches(@"script-src 'sha256-[A-Za-z0-9+/=]{44}';", policy);
+        Assert.Contains("connect-src 'self'", policy);
+        Assert.DoesNotContain("unsafe-inline", policy);
 
         var status = await _http.GetStringAsync(new Uri(_host.FunctionUrl, "/_local/status"));
         Assert.Contains("\"functionUrl\"", status);
+        Assert.Contains("\"format\":\"sse\"", status);
+        Assert.DoesNotContain(_host.Events.Snapshot(), e => e.Kind == RuntimeEventKind.InvocationQueued);
+    }
+
+    [Fact]
+    public async Task The_fake_model_settings_endpoint_sets_the_token_rate_and_a_fault_for_the_next_or_every_call()
+    {
+        var model = _host.FakeModel!;
+        var endpoint = new Uri(_host.FunctionUrl, "/_local/fake-model");
+        async Task<(int Status, JsonElement Body)> PostAsync(string json, string type = "application/json")
+        {
+            using var response = await _http.PostAsync(endpoint, new StringContent(json, Encoding.UTF8, type));
+            return ((int)response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+
+        var settings = JsonDocument.Parse(await _http.GetStringAsync(endpoint)).RootElement;
+        Assert.Equal(model.TokenRate, settings.GetProperty("tokenRate").GetDouble());
+        Assert.Equal(JsonValueKind.Null, settings.GetProperty("fault").ValueKind);
+        var faults = settings.GetProperty("faults").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("description").GetString()!);
+        Assert.Equal(FakeFault.Names.Order(), faults.Keys.Order());
+        Assert.Contains("Retry-After", faults["throttling"]);
+
+        var (status, body) = await PostAsync("""{"tokenRate":12.5,"fault":"stream-throttling@4","scope":"every"}""");
+        Assert.Equal(200, status);
+        Assert.Equal(("stream-throttling@4", "every"), (body.GetProperty("fault").GetString(), body.GetProperty("scope").GetString()));
+        Assert.Equal(12.5, model.TokenRate);
+        Assert.Equal(FakeFault.Parse("stream-throttling@4"), model.PersistentFault);
+        Assert.Null(model.NextFault);
+
+        // All or nothing, and JSON only: a cross-site form or a no-preflight fetch (text/plain) changes nothing.
+        Assert.Equal(400, (await PostAsync("""{"tokenRate":1,"fault":"no-such-fault"}""")).Status);
+        Assert.Equal(400, (await PostAsync("""{"tokenRate":-1}""")).Status);
+        Assert.Equal(400, (await PostAsync("""{"scope":"sometimes"}""")).Status);
+        Assert.Equal(415, (await PostAsync("""{"tokenRate":1}""", "text/plain")).Status);
+        Assert.Equal(12.5, model.TokenRate);
+        Assert.Equal(FakeFault.Parse("stream-throttling@4"), model.PersistentFault);
+
+        (status, body) = await PostAsync("""{"fault":"throttling"}""");
+        Assert.Equal(200, status);
+        Assert.Equal("next", body.GetProperty("scope").GetString());
+        Assert.Equal((FakeFault.Parse("throttling"), (FakeFault?)null), (model.NextFault, model.PersistentFault));
+
+        (status, body) = await PostAsync("""{"fault":""}""");
+        Assert.Equal(200, status);
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("fault").ValueKind);
+        Assert.Equal(((FakeFault?)null, (FakeFault?)null), (model.NextFault, model.PersistentFault));
         Assert.DoesNotContain(_host.Events.Snapshot(), e => e.Kind == RuntimeEventKind.InvocationQueued);
     }
 }

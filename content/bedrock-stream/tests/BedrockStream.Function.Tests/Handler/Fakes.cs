@@ -35,11 +35,32 @@ internal abstract record Step
     public static Step Advance(int milliseconds) => new AdvanceStep(TimeSpan.FromMilliseconds(milliseconds));
     /// <summary>Signals <see cref="FakeChatClient.Hanging"/>, then waits until the call's token is cancelled.</summary>
     public static Step Hang() => new HangStep();
+    /// <summary>Signals <see cref="Gate.Reached"/>, then waits until the test opens the gate (a silent model or tool).</summary>
+    public static Step Wait(Gate gate) => new GateStep(gate);
+}
+
+/// <summary>A point where a scripted model stops until the test lets it go on.</summary>
+internal sealed class Gate
+{
+    private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the model arrives at the gate.</summary>
+    public Task Reached => _reached.Task.WaitAsync(TestTimeouts.Signal);
+
+    public void Open() => _opened.TrySetResult();
+
+    internal async Task PassAsync(CancellationToken cancellationToken)
+    {
+        _reached.TrySetResult();
+        await _opened.Task.WaitAsync(cancellationToken);
+    }
 }
 internal sealed record UpdateStep(ChatResponseUpdate Update) : Step;
 internal sealed record ThrowStep(Exception Error) : Step;
 internal sealed record AdvanceStep(TimeSpan By) : Step;
 internal sealed record HangStep : Step;
+internal sealed record GateStep(Gate Gate) : Step;
 
 /// <summary>One call the handler made: the messages and options it passed.</summary>
 internal sealed record ChatCall(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options);
@@ -82,6 +103,9 @@ internal sealed class FakeChatClient(ManualTimeProvider? time, params Step[][] s
                     Hanging.TrySetResult();
                     await Task.Delay(Timeout.Infinite, cancellationToken);
                     break;
+                case GateStep g:
+                    await g.Gate.PassAsync(cancellationToken);
+                    break;
             }
         }
     }
@@ -91,32 +115,71 @@ internal sealed class FakeChatClient(ManualTimeProvider? time, params Step[][] s
     public void Dispose() { }
 }
 
-/// <summary>Records the status, the headers and every write as a separate chunk.</summary>
+/// <summary>Records the status, the headers and every write as a separate chunk (with its time on <see cref="Clock"/>, if set).</summary>
 internal sealed class FakeResponseStream : IHttpResponseStream
 {
+    private readonly object _gate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public bool HasStarted { get; private set; }
     public int? Status { get; private set; }
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; private set; } = [];
     public List<byte[]> Chunks { get; } = [];
+    /// <summary>When each chunk was written, on <see cref="Clock"/>.</summary>
+    public List<DateTimeOffset> WrittenAt { get; } = [];
+    public TimeProvider? Clock { get; init; }
     public TaskCompletionSource FirstWrite { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ValueTask StartAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
     {
-        if (HasStarted)
-            throw new InvalidOperationException("StartAsync called twice");
-        HasStarted = true;
-        Status = statusCode;
-        Headers = [.. headers];
+        lock (_gate)
+        {
+            if (HasStarted)
+                throw new InvalidOperationException("StartAsync called twice");
+            HasStarted = true;
+            Status = statusCode;
+            Headers = [.. headers];
+            Changed();
+        }
         return ValueTask.CompletedTask;
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
-        if (!HasStarted)
-            throw new InvalidOperationException("WriteAsync before StartAsync");
-        Chunks.Add(data.ToArray());
+        lock (_gate)
+        {
+            if (!HasStarted)
+                throw new InvalidOperationException("WriteAsync before StartAsync");
+            Chunks.Add(data.ToArray());
+            WrittenAt.Add(Clock?.GetUtcNow() ?? default);
+            Changed();
+        }
         FirstWrite.TrySetResult();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits (on writes, not on a clock) until <paramref name="condition"/> holds; fails after <see cref="TestTimeouts.Signal"/>.</summary>
+    public async Task WaitUntilAsync(Func<FakeResponseStream, bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeouts.Signal);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (condition(this))
+                    return;
+                changed = _changed.Task;
+            }
+            await changed.WaitAsync(timeout.Token);
+        }
+    }
+
+    private void Changed()
+    {
+        var changed = _changed;
+        _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
     }
 
     public string Body => string.Concat(Chunks.Select(c => Encoding.UTF8.GetString(c)));

@@ -65,4 +65,46 @@ public class FunctionSettingsTests
 
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void Front_variables_are_read_and_off_by_default()
+    {
+        var defaults = Read();
+        Assert.Equal(TimeSpan.Zero, defaults.Heartbeat);
+        Assert.Equal(TimeSpan.Zero, defaults.StartStreamAfter);
+        Assert.Null(defaults.CorsAllowOrigin);
+
+        var settings = Read(("HEARTBEAT_SECONDS", "15"), ("START_STREAM_AFTER_SECONDS", "20"), ("CORS_ALLOW_ORIGIN", "https://chat.example.org/"));
+
+        Assert.Equal(TimeSpan.FromSeconds(15), settings.Heartbeat);
+        Assert.Equal(TimeSpan.FromSeconds(20), settings.StartStreamAfter);
+        Assert.Equal("https://chat.example.org", settings.CorsAllowOrigin);
+        Assert.Equal("*", Read(("CORS_ALLOW_ORIGIN", "*")).CorsAllowOrigin);
+        Assert.Equal("http://localhost:3000", Read(("CORS_ALLOW_ORIGIN", "http://localhost:3000")).CorsAllowOrigin);
+    }
+
+    [Theory]
+    [InlineData("HEARTBEAT_SECONDS", "-1", "HEARTBEAT_SECONDS must be an integer from 0 to 900")]
+    [InlineData("HEARTBEAT_SECONDS", "901", "HEARTBEAT_SECONDS must be an integer from 0 to 900")]
+    [InlineData("START_STREAM_AFTER_SECONDS", "soon", "START_STREAM_AFTER_SECONDS must be an integer from 0 to 900")]
+    [InlineData("CORS_ALLOW_ORIGIN", "https://chat.example.org/path", "CORS_ALLOW_ORIGIN must be an origin")]
+    [InlineData("CORS_ALLOW_ORIGIN", "javascript:alert(1)", "CORS_ALLOW_ORIGIN must be an origin")]
+    [InlineData("CORS_ALLOW_ORIGIN", "https://a.example\r\nSet-Cookie: x=1", "CORS_ALLOW_ORIGIN must be an origin")]
+    public void Invalid_front_values_are_refused(string name, string value, string expected)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Read((name, value.Replace("\\r\\n", "\r\n", StringComparison.Ordinal))));
+
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("HEARTBEAT_SECONDS")]
+    [InlineData("START_STREAM_AFTER_SECONDS")]
+    public void Plain_text_refuses_heartbeats(string name)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Read(("RESPONSE_FORMAT", "text"), (name, "15")));
+
+        Assert.Contains("plain text cannot carry a heartbeat", e.Message);
+        Assert.Equal(ResponseFormat.Text, Read(("RESPONSE_FORMAT", "text"), (name, "0")).Format);
+    }
 }

@@ -34,7 +34,8 @@ public sealed class BedrockChatClient : DelegatingChatClient
 
     /// <summary>
     /// A client configured the SDK's way: region from <c>AWS_REGION</c>, credentials from the default chain, the endpoint
-    /// from the SDK's endpoint rules or <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c> / <c>AWS_ENDPOINT_URL</c>.
+    /// from the SDK's endpoint rules or <c>AWS_ENDPOINT_URL_BEDROCK_RUNTIME</c> / <c>AWS_ENDPOINT_URL</c>; for the
+    /// function's start-up, so it also reads the TLS root certificates now (<see cref="TrustStore.Preload"/>).
     /// </summary>
     public static BedrockChatClient FromEnvironment(string modelId, BedrockChatClientOptions? options = null)
     {
@@ -47,7 +48,9 @@ public sealed class BedrockChatClient : DelegatingChatClient
             MaxErrorRetry = 0,
             HttpClientFactory = new BedrockHttpClientFactory(),
         };
-        return new BedrockChatClient(new AmazonBedrockRuntimeClient(config), modelId, options);
+        var client = new BedrockChatClient(new AmazonBedrockRuntimeClient(config), modelId, options);
+        TrustStore.Preload();
+        return client;
     }
 
     /// <summary>
