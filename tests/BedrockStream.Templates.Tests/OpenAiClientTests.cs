@@ -199,3 +199,63 @@ public class OpenAiClientTests(OpenAiHosts hosts) : IClassFixture<OpenAiHosts>
         Assert.Equal(403, error.Status);
     }
 }
+
+/// <summary>The <c>openai</c> npm package (pinned by <c>OpenAiNode/package-lock.json</c>) under node, against the same local host.</summary>
+[Collection(BuildCollection.Name)]
+public class OpenAiNodeClientTests(OpenAiHosts hosts, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<OpenAiHosts>
+{
+    private static string Scripts => Path.Combine(RepoPaths.Root, "tests", "BedrockStream.Templates.Tests", "OpenAiNode");
+
+    [Theory]
+    [InlineData("url")]
+    [InlineData("rest-api")]
+    public async Task The_openai_npm_package_streams_answers_whole_tool_round_trip_and_raises_errors(string front)
+    {
+        var node = NodeRuntimeClient.FindOnPath("node");
+        var npm = NodeRuntimeClient.FindOnPath("npm");
+        if (node is null || npm is null)
+        {
+            // No dynamic skip in xunit v2: say so in the test's output rather than pass in silence.
+            output.WriteLine("SKIPPED: node and npm are not on PATH, so the openai npm package cannot run here.");
+            return;
+        }
+        var packages = await NodeRuntimeClient.InstallLockedAsync(node, npm, Scripts, Path.Combine(Path.GetTempPath(), "bedrock-stream-tests", "openai-node"));
+        var script = Path.Combine(packages, "client.mjs");
+        File.Copy(Path.Combine(Scripts, "client.mjs"), script, overwrite: true);   // beside its node_modules
+        var host = front == "url" ? hosts.Url : hosts.RestApi;
+        string[] arguments = front == "url" ? [script, OpenAiProject.BaseUrl(host).ToString()] : [script, OpenAiProject.BaseUrl(host).ToString(), OpenAiProject.ApiKey];
+
+        var run = await ProcessRunner.RunAsync(node, arguments, packages, TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 0, run.Output + "\n--- host ---\n" + host.Output);
+        var seen = JsonDocument.Parse(run.StdOut).RootElement;
+
+        var stream = seen.GetProperty("stream");
+        Assert.Equal("Streamed to node, piece by piece.", stream.GetProperty("text").GetString());
+        Assert.True(stream.GetProperty("chunks").GetInt32() > 3, "the answer came in one piece");
+        Assert.Equal("stop", stream.GetProperty("finish").GetString());
+        Assert.True(stream.GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0);
+
+        var whole = seen.GetProperty("whole");
+        Assert.Equal("Whole for node.", whole.GetProperty("text").GetString());
+        Assert.Equal("stop", whole.GetProperty("finish").GetString());
+        Assert.Equal("us.amazon.nova-2-lite-v1:0", whole.GetProperty("model").GetString());
+
+        var tool = seen.GetProperty("tool");
+        Assert.Equal("tool_calls", tool.GetProperty("finish").GetString());
+        Assert.Equal("get_time", tool.GetProperty("name").GetString());
+        Assert.Equal("""{"city":"Oslo"}""", tool.GetProperty("arguments").GetString());
+        Assert.Equal("The tools returned: noon in Oslo.", tool.GetProperty("answer").GetString());
+
+        // The npm client raises the data: {"error":...} event that ends a stream, after the text before it.
+        var midStream = seen.GetProperty("midStream");
+        Assert.True(midStream.GetProperty("raised").GetBoolean(), "the mid-stream error was not raised: " + midStream);
+        Assert.False(string.IsNullOrEmpty(midStream.GetProperty("partial").GetString()));
+
+        var before = seen.GetProperty("before");
+        Assert.True(before.GetProperty("raised").GetBoolean());
+        Assert.Equal(429, before.GetProperty("status").GetInt32());
+        Assert.Equal("rate_limit_error", before.GetProperty("type").GetString());
+
+        Assert.Equal(["us.amazon.nova-2-lite-v1:0"], seen.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+    }
+}
