@@ -20,6 +20,7 @@ public sealed class ChatPageSession : IAsyncLifetime
     private readonly SemaphoreSlim _textHostGate = new(1, 1);
     private IPlaywright? _playwright;
     private LocalHostProcess? _textHost;
+    private LocalHostProcess? _openAiHost;
 
     public GeneratedProject Project { get; private set; } = null!;
 
@@ -83,6 +84,20 @@ public sealed class ChatPageSession : IAsyncLifetime
         }
     }
 
+    /// <summary>The host of a <c>--format openai</c> project (<see cref="OpenAiProject"/>; generated and started on first use).</summary>
+    public async Task<LocalHostProcess> OpenAiHostAsync()
+    {
+        await _textHostGate.WaitAsync();
+        try
+        {
+            return _openAiHost ??= await LocalHostProcess.StartAsync(await OpenAiProject.Shared, "net10.0", ["--token-rate", "50"]);
+        }
+        finally
+        {
+            _textHostGate.Release();
+        }
+    }
+
     /// <summary>Sets the fake model through the host's local endpoint (what the page's settings strip calls).</summary>
     public async Task SetFakeModelAsync(LocalHostProcess host, double tokenRate, string fault = "", string scope = "next")
     {
@@ -106,6 +121,7 @@ public sealed class ChatPageSession : IAsyncLifetime
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         if (_textHost is not null) await _textHost.DisposeAsync();
+        if (_openAiHost is not null) await _openAiHost.DisposeAsync();
         if (Host is not null) await Host.DisposeAsync();
         _http.Dispose();
     }
