@@ -18,7 +18,7 @@ public class TemplateOptionsTests
         { "--package-type", "container image" },
         { "--architecture", "processor architecture" },
         { "--aot", "Native AOT" },
-        { "--format", "Server-Sent Events" },
+        { "--format", "OpenAI-compatible Chat Completions" },
         { "--sdk", "AWSSDK.Core only" },
         { "--cors-origin", "CORS origin" },
         { "--max-tokens", "1-65536" },
@@ -54,6 +54,8 @@ public class TemplateOptionsTests
         Assert.DoesNotContain("need-a-model", help);
         Assert.DoesNotContain("needs-front-rest-api", help);
         Assert.DoesNotContain("needs-auth-NONE", help);
+        Assert.DoesNotContain("tools-is-not-for-format-openai", help);
+        Assert.DoesNotContain("format-openai-cannot-use-front-cloudfront", help);
     }
 
     [Fact]
