@@ -13,7 +13,8 @@ namespace BedrockStream.Function;
 /// </summary>
 internal sealed class AnswerWriter : IAnswerWriter
 {
-    private static readonly KeyValuePair<string, string>[] SseHeaders =
+    /// <summary>The headers of a server-sent event stream that no proxy buffers.</summary>
+    internal static readonly KeyValuePair<string, string>[] SseHeaders =
     [
         new("Content-Type", "text/event-stream"),
         new("Cache-Control", "no-cache"),
@@ -43,7 +44,7 @@ internal sealed class AnswerWriter : IAnswerWriter
         _log = log;
         _time = time;
         _offeredTools = [.. offeredTools];
-        _corsHeaders = corsOrigin is null ? [] : [new("Access-Control-Allow-Origin", corsOrigin)];
+        _corsHeaders = SseTextProtocol.CorsHeaders(corsOrigin);
         LastSentAt = time.GetTimestamp();
     }
 
@@ -121,8 +122,7 @@ internal sealed class AnswerWriter : IAnswerWriter
             return;
         }
 
-        _log.ErrorType ??= error.Type;
-        _log.ErrorMessage ??= error.Message;
+        error.RecordIn(_log);
         await WriteChunkAsync(IsSse ? _frames.Error(error) : Utf8($"\n[error] {error.Type}: {error.Message}\n"), cancellationToken);
     }
 

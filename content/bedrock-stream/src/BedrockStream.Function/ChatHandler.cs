@@ -11,7 +11,7 @@ namespace BedrockStream.Function;
 /// after <c>MAX_TOOL_ROUNDS</c> turns; a quiet answer gets heartbeats where the front needs them (<see cref="Heartbeats"/>).
 /// The request comes from a Function URL or a REST API (<see cref="HttpRequestEvent"/>); the response format
 /// (<c>RESPONSE_FORMAT</c>) reads it and writes the answer: <see cref="SseTextProtocol"/> for <c>sse</c> and <c>text</c>,
-/// <c>OpenAi/</c> for <c>openai</c>.
+/// and, in a project generated with <c>--format openai</c>, its <c>OpenAi</c> folder for <c>openai</c>.
 /// </summary>
 public sealed partial class ChatHandler
 {

@@ -5,7 +5,7 @@ namespace BedrockStream.Function;
 
 /// <summary>
 /// A response format's two halves: how an invocation's request is read and how the answer to it is written.
-/// <c>sse</c> and <c>text</c> are <see cref="SseTextProtocol"/>; <c>openai</c> (OpenAI's Chat Completions) lives in <c>OpenAi/</c>.
+/// <c>sse</c> and <c>text</c> are <see cref="SseTextProtocol"/>; <c>openai</c> (OpenAI's Chat Completions) is in the <c>OpenAi</c> folder of a project generated with <c>--format openai</c>.
 /// </summary>
 internal interface IChatProtocol
 {
@@ -66,11 +66,11 @@ internal interface IAnswerWriter : IDisposable
 internal sealed class SseTextProtocol(FunctionSettings settings, IEnumerable<AITool> tools, TimeProvider time) : IChatProtocol
 {
     private readonly ChatRequestParser _parser = new(settings);
-    private readonly KeyValuePair<string, string>[] _corsHeaders = CorsHeaders(settings);
+    private readonly KeyValuePair<string, string>[] _corsHeaders = CorsHeaders(settings.CorsAllowOrigin);
 
     /// <summary><c>Access-Control-Allow-Origin</c> for every response when <c>CORS_ALLOW_ORIGIN</c> is set, else none.</summary>
-    public static KeyValuePair<string, string>[] CorsHeaders(FunctionSettings settings) =>
-        settings.CorsAllowOrigin is { } origin ? [new("Access-Control-Allow-Origin", origin)] : [];
+    public static KeyValuePair<string, string>[] CorsHeaders(string? origin) =>
+        origin is null ? [] : [new("Access-Control-Allow-Origin", origin)];
 
     public async ValueTask<ChatExchange?> ReadAsync(ReadOnlyMemory<byte> payload, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
     {

@@ -81,12 +81,16 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
     public async ValueTask ReplyAsync(IHttpResponseStream response, InvocationLog log, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken, byte[]? body = null)
     {
         if (IsError)
-        {
-            log.ErrorType ??= Type;
-            log.ErrorMessage ??= Message;
-        }
+            RecordIn(log);
         log.Status = StatusCode;
         log.BytesSent += await WriteAsync(response, moreHeaders, cancellationToken, body);
+    }
+
+    /// <summary>Records this error as the invocation's, unless an earlier one was recorded.</summary>
+    public void RecordIn(InvocationLog log)
+    {
+        log.ErrorType ??= Type;
+        log.ErrorMessage ??= Message;
     }
 
     /// <summary>The body: <c>{"error":{"type":..,"message":..}}</c>.</summary>

@@ -23,13 +23,6 @@ namespace BedrockStream.Function.OpenAi;
 /// </summary>
 internal sealed class OpenAiChunkWriter(IHttpResponseStream response, InvocationLog log, string model, bool includeUsage, TimeProvider time, KeyValuePair<string, string>[] corsHeaders) : IAnswerWriter
 {
-    private static readonly KeyValuePair<string, string>[] Headers =
-    [
-        new("Content-Type", "text/event-stream"),
-        new("Cache-Control", "no-cache"),
-        new("X-Accel-Buffering", "no"),
-    ];
-
     private readonly PooledBufferWriter _buffer = new();
     private readonly string _id = "chatcmpl-" + log.RequestId;
     private readonly long _created = log.StartedAt.ToUnixTimeSeconds();
@@ -100,8 +93,7 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
             return;
         }
 
-        log.ErrorType ??= error.Type;
-        log.ErrorMessage ??= error.Message;
+        error.RecordIn(log);
         var json = Begin();
         OpenAiJson.WriteError(json, error);
         await SendAsync(End(), cancellationToken);
@@ -243,7 +235,7 @@ internal sealed class OpenAiChunkWriter(IHttpResponseStream response, Invocation
             return;
         HasStarted = true;
         log.Status = 200;
-        await response.StartAsync(200, [.. Headers, .. corsHeaders], cancellationToken);
+        await response.StartAsync(200, [.. AnswerWriter.SseHeaders, .. corsHeaders], cancellationToken);
         var json = BeginChoice();
         json.WriteString("role"u8, "assistant");
         json.WriteString("content"u8, "");

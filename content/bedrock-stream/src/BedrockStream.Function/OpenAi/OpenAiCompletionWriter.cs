@@ -96,8 +96,7 @@ internal sealed class OpenAiCompletionWriter(IHttpResponseStream response, Invoc
         }
 
         // Only heartbeats (whitespace) were sent: the 200's body is the error.
-        log.ErrorType ??= error.Type;
-        log.ErrorMessage ??= error.Message;
+        error.RecordIn(log);
         await SendAsync(OpenAiJson.ErrorBody(error), cancellationToken);
         _complete = true;
     }

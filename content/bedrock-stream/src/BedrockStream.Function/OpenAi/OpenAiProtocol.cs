@@ -22,7 +22,7 @@ namespace BedrockStream.Function.OpenAi;
 internal sealed class OpenAiProtocol(FunctionSettings settings, TimeProvider time) : IChatProtocol
 {
     private readonly OpenAiRequestParser _parser = new(settings);
-    private readonly KeyValuePair<string, string>[] _corsHeaders = SseTextProtocol.CorsHeaders(settings);
+    private readonly KeyValuePair<string, string>[] _corsHeaders = SseTextProtocol.CorsHeaders(settings.CorsAllowOrigin);
 
     public async ValueTask<ChatExchange?> ReadAsync(ReadOnlyMemory<byte> payload, IHttpResponseStream response, InvocationLog log, CancellationToken cancellationToken)
     {
