@@ -345,6 +345,40 @@ public class ChatPageBrowserTests(ChatPageSession session, ITestOutputHelper out
         chat.AssertOnlyLocalRequestsAndNoErrors();
     }
 
+    [Theory]
+    [InlineData("rest-api")]
+    [InlineData("cloudfront")]
+    public async Task The_page_works_behind_each_front(string front)
+    {
+        var host = await session.FrontHostAsync(front);
+        await session.SetFakeModelAsync(host, tokenRate: 50);
+        await using var chat = await session.OpenAsync(host);
+        await Expect(chat.Page.Locator("#host-info")).ToContainTextAsync(front == "rest-api" ? "REST API front" : "CloudFront front");
+
+        // The front refuses a bare call before the function runs (no key; no body hash), so an answer proves the page
+        // sent what the front needs.
+        using (var http = new HttpClient())
+        using (var bare = await http.PostAsync(host.FunctionUrl, new StringContent("""{"prompt":"hi"}""", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, bare.StatusCode);
+
+        var request = await chat.Page.RunAndWaitForRequestAsync(() => chat.AskAsync("#tokens:10 Hello through the front"), chat.IsFunctionCall);
+        await chat.ExpectEndAsync(chat.LastTurn, "done");
+        Assert.StartsWith("Fake answer to 4 words: Hello through the front", await chat.AnswerTextAsync(chat.LastTurn));
+        var headers = await request.AllHeadersAsync();
+        if (front == "rest-api")
+        {
+            using var http = new HttpClient();
+            var status = JsonNode.Parse(await http.GetStringAsync(new Uri(host.FunctionUrl, "/_local/status")))!;
+            Assert.Equal((string?)status["apiKey"], headers.GetValueOrDefault("x-api-key"));
+        }
+        else
+        {
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(request.PostData!)));
+            Assert.Equal(hash, headers.GetValueOrDefault("x-amz-content-sha256"));
+        }
+        chat.AssertOnlyLocalRequestsAndNoErrors();
+    }
+
     [Fact]
     public async Task An_openai_format_function_is_asked_at_chat_completions_and_its_chunks_stream_on_the_page()
     {

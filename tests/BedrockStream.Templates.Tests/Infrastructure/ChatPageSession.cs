@@ -17,10 +17,9 @@ public sealed class ChatPageSession : IAsyncLifetime
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(45);
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly SemaphoreSlim _textHostGate = new(1, 1);
+    private readonly SemaphoreSlim _otherHostsGate = new(1, 1);
     private IPlaywright? _playwright;
-    private LocalHostProcess? _textHost;
-    private LocalHostProcess? _openAiHost;
+    private readonly Dictionary<string, LocalHostProcess> _otherHosts = [];
 
     public GeneratedProject Project { get; private set; } = null!;
 
@@ -71,30 +70,31 @@ public sealed class ChatPageSession : IAsyncLifetime
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
     /// <summary>A second host of the same project whose function answers in <c>--format text</c> (started on first use).</summary>
-    public async Task<LocalHostProcess> TextHostAsync()
-    {
-        await _textHostGate.WaitAsync();
-        try
-        {
-            return _textHost ??= await LocalHostProcess.StartAsync(Project, "net10.0", ["--token-rate", "50", "--env", "RESPONSE_FORMAT=text"]);
-        }
-        finally
-        {
-            _textHostGate.Release();
-        }
-    }
+    public Task<LocalHostProcess> TextHostAsync() => OtherHostAsync(Project, "--env", "RESPONSE_FORMAT=text");
+
+    /// <summary>
+    /// A second host of the same project that plays another front (started on first use): <c>rest-api</c> with an API
+    /// key, or <c>cloudfront</c>.
+    /// </summary>
+    public Task<LocalHostProcess> FrontHostAsync(string front) =>
+        front == "rest-api" ? OtherHostAsync(Project, "--front", front, "--api-key", "chat-page-test-key") : OtherHostAsync(Project, "--front", front);
 
     /// <summary>The host of a <c>--format openai</c> project (<see cref="OpenAiProject"/>; generated and started on first use).</summary>
-    public async Task<LocalHostProcess> OpenAiHostAsync()
+    public async Task<LocalHostProcess> OpenAiHostAsync() => await OtherHostAsync(await OpenAiProject.Shared);
+
+    private async Task<LocalHostProcess> OtherHostAsync(GeneratedProject project, params string[] options)
     {
-        await _textHostGate.WaitAsync();
+        var key = project.Name + " " + string.Join(' ', options);
+        await _otherHostsGate.WaitAsync();
         try
         {
-            return _openAiHost ??= await LocalHostProcess.StartAsync(await OpenAiProject.Shared, "net10.0", ["--token-rate", "50"]);
+            if (!_otherHosts.TryGetValue(key, out var host))
+                _otherHosts[key] = host = await LocalHostProcess.StartAsync(project, "net10.0", ["--token-rate", "50", .. options]);
+            return host;
         }
         finally
         {
-            _textHostGate.Release();
+            _otherHostsGate.Release();
         }
     }
 
@@ -120,8 +120,7 @@ public sealed class ChatPageSession : IAsyncLifetime
     {
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
-        if (_textHost is not null) await _textHost.DisposeAsync();
-        if (_openAiHost is not null) await _openAiHost.DisposeAsync();
+        foreach (var host in _otherHosts.Values) await host.DisposeAsync();
         if (Host is not null) await Host.DisposeAsync();
         _http.Dispose();
     }

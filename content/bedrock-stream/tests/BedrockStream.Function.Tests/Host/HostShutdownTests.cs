@@ -126,7 +126,8 @@ public class HostShutdownTests
         {
             if (line is null) return;
             lock (_output) _output.AppendLine(line);
-            if (line.StartsWith("Function URL", StringComparison.Ordinal)) _ready.TrySetResult();
+            // The banner's last line, printed once the front listens, whichever front the project deploys.
+            if (line.StartsWith("Ctrl+C stops everything", StringComparison.Ordinal)) _ready.TrySetResult();
         }
 
         public void Dispose() => Process.Dispose();

@@ -13,16 +13,7 @@ namespace BedrockStream.Function.Runtime;
 internal sealed class BedrockHttpClientFactory : HttpClientFactory
 {
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
-        new(new CancellableResponseHandler(new SocketsHttpHandler
-        {
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            MaxResponseDrainSize = 0,
-        }))
+        new(new CancellableResponseHandler(BedrockConnections.NewHandler()))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
