@@ -380,6 +380,42 @@ public class ChatPageBrowserTests(ChatPageSession session, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task An_openai_format_function_is_asked_at_chat_completions_and_its_chunks_stream_on_the_page()
+    {
+        var host = await session.OpenAiHostAsync();
+        await session.SetFakeModelAsync(host, tokenRate: 20);
+        await using var chat = await session.OpenAsync(host);
+        await Expect(chat.Page.Locator("#host-info")).ToContainTextAsync("format openai");
+
+        var request = await chat.Page.RunAndWaitForRequestAsync(() => chat.AskAsync("#reason:6 #tokens:30 Tell me about the sea"),
+            r => r.Method == "POST" && r.Url == new Uri(host.FunctionUrl, "/v1/chat/completions").ToString());
+        var body = JsonNode.Parse(request.PostData!)!;
+        Assert.True((bool)body["stream"]!);
+        Assert.True((bool)body["stream_options"]!["include_usage"]!);
+        Assert.Equal("""[{"role":"user","content":"#reason:6 #tokens:30 Tell me about the sea"}]""", body["messages"]!.ToJsonString());
+
+        // Streams: part of the answer is on the page while the turn is still streaming.
+        await chat.WaitForAsync("""
+            () => {
+              const turn = document.querySelector("#conversation .turn:last-child");
+              return turn.dataset.state === "streaming" && (turn.querySelector(".markdown")?.textContent.length ?? 0) > 0;
+            }
+            """, "part of the answer while it streams");
+        await chat.ExpectEndAsync(chat.LastTurn, "done");
+        Assert.StartsWith("Fake answer to 5 words: Tell me about the sea", await chat.AnswerTextAsync(chat.LastTurn));
+        await Expect(chat.LastTurn.Locator("details.reasoning")).ToContainTextAsync("The user asks about");
+        await Expect(chat.LastTurn.Locator("[data-figure=tokens] b")).ToHaveTextAsync(new Regex(@"^\d+ / \d+$"));
+        await Expect(chat.LastTurn.Locator("[data-figure=stop] b")).ToHaveTextAsync("stop");
+
+        // A failure after the first chunk is OpenAI's data: {"error"} event, shown in place.
+        await chat.AskAsync("#fault:stream-internal@5 #tokens:20 Another one");
+        await chat.ExpectEndAsync(chat.LastTurn, "failed");
+        Assert.Equal("Fake answer to 2 words:", await chat.AnswerTextAsync(chat.LastTurn));
+        await Expect(chat.LastTurn.Locator(".note.error")).ToContainTextAsync("The answer broke off: server_error");
+        chat.AssertOnlyLocalRequestsAndNoErrors();
+    }
+
+    [Fact]
     public async Task An_answer_the_page_cannot_read_is_shown_for_what_it_is()
     {
         await using var chat = await session.OpenAsync(Host);

@@ -30,6 +30,8 @@ public class GeneratedProjectTests
         // its code publishes without AOT warnings.
         new Variant("AotZipSse8", "net8.0", RunTests: false, RunPublished: true,
             ["--package-type", "zip", "-f", "net8.0", "--tests", "false", "--ci", "none", "--prompt-cache", "false"], ToolsAdded: ["GetWeather"]),
+        // image + Native AOT + OpenAI's Chat Completions, behind a REST API with an API key: its own tests run too.
+        new Variant("AotImageOpenAi", "net10.0", RunTests: true, RunPublished: true, ["--format", "openai", "--front", "rest-api", "--auth", "API_KEY"]),
         // arm64 ReadyToRun: published here, run only on arm64 (PRODUCT §8: no cross linker for arm64 AOT).
         new Variant("Arm64R2r", "net10.0", RunTests: false, RunPublished: false,
             ["--architecture", "arm64", "--aot", "false", "--tests", "false"]),
@@ -91,14 +93,26 @@ public class GeneratedProjectTests
     {
         const int tokenRate = 25;
         var sse = !variant.Options.Contains("text");
+        var openai = variant.Options.Contains("openai");
         await using var host = await LocalHostProcess.StartAsync(project, variant.Framework,
-            ["--token-rate", tokenRate.ToString(), "--function-command", bootstrap], env);
+            ["--token-rate", tokenRate.ToString(), "--function-command", bootstrap, .. openai ? ["--api-key", "smoke-key"] : Array.Empty<string>()], env);
 
-        var response = await StreamingProbe.PostAsync(host.FunctionUrl, "Tell me a story about a lighthouse keeper and a cat", TimeSpan.FromSeconds(60));
+        const string prompt = "Tell me a story about a lighthouse keeper and a cat";
+        var response = openai
+            ? await StreamingProbe.PostAsync(new Uri(host.FunctionUrl, "v1/chat/completions"), prompt, TimeSpan.FromSeconds(60), json: new
+            {
+                model = "gpt-4o", stream = true, messages = new[] { new { role = "user", content = prompt } },
+            }, requestHeaders: [new("x-api-key", "smoke-key")])
+            : await StreamingProbe.PostAsync(host.FunctionUrl, prompt, TimeSpan.FromSeconds(60));
 
         Assert.True(response.Status == 200, $"status {response.Status}: {response.Body}\n{host.Output}");
         Assert.StartsWith(sse ? "text/event-stream" : "text/plain", response.ContentType);
-        if (sse)
+        if (openai)
+        {
+            Assert.StartsWith("data: {\"id\":\"chatcmpl-", response.Body);
+            Assert.EndsWith("data: [DONE]\n\n", response.Body);
+        }
+        else if (sse)
         {
             Assert.StartsWith("data: {\"text\":", response.Body);
             Assert.Contains("event: done", response.Body);

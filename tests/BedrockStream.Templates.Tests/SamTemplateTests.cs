@@ -280,6 +280,45 @@ public class SamTemplateTests
         Assert.Contains("https://aws.amazon.com/cloudfront/pricing/", readme);
     }
 
+    [Theory]
+    [InlineData("rest-api", "API_KEY", "default_headers={\"x-api-key\": API_KEY}", "reads its key only from `x-api-key`")]
+    [InlineData("url", "NONE", "base_url=\"http://127.0.0.1:5050/v1\"", "The endpoint is public")]
+    [InlineData("url", "AWS_IAM", "new Uri(\"http://127.0.0.1:5050/v1\")", "SigV4-signed")]
+    public async Task Format_openai_is_valid_SAM_whose_rest_api_forwards_every_path_and_its_readme_shows_openais_clients(string front, string auth, string client, string access)
+    {
+        var project = await CreateAsync("Compat", "--format", "openai", "--front", front, "--auth", auth);
+        var template = project.SamTemplate();
+
+        var errors = await SamSchema.ValidateAsync(template);
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+        var function = project.FunctionProperties();
+        Assert.Equal("openai", (string?)function["Environment"]!["Variables"]!["RESPONSE_FORMAT"]);
+        // The same streamed Bedrock call answers stream:false: the policy does not grow bedrock:InvokeModel.
+        Assert.DoesNotContain("bedrock:InvokeModel\"", template.ToJsonString());
+        Assert.Contains("bedrock:InvokeModelWithResponseStream", template.ToJsonString());
+        if (front == "rest-api")
+            Assert.Equal("/{proxy+}", (string?)Assert.Single(function["Events"]!.AsObject()).Value!["Properties"]!["Path"]);
+        Assert.True(project.Exists("src/Compat/OpenAi/OpenAiProtocol.cs"));
+
+        var readme = project.Read("README.md");
+        Assert.DoesNotContain("#if", readme);
+        var section = readme[readme.IndexOf("## OpenAI-compatible endpoint", StringComparison.Ordinal)..readme.IndexOf("## Reasoning, tools and prompt caching", StringComparison.Ordinal)];
+        foreach (var expected in new[] { "from openai import OpenAI", "new OpenAI({", "using OpenAI.Chat;", "/v1/chat/completions", "data: [DONE]", "reasoning_effort", client, access })
+            Assert.Contains(expected, section);
+        // The key as a default header in all three clients, only where there is a key.
+        foreach (var header in new[] { "default_headers=", "defaultHeaders:", "new ApiKeyHeader(" })
+            Assert.Equal(front == "rest-api" && auth == "API_KEY", section.Contains(header, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Other_formats_have_no_openai_folder_or_section()
+    {
+        var project = await FrontAsync("url", "AWS_IAM");
+
+        Assert.False(project.Exists("src/Front/OpenAi"));
+        Assert.DoesNotContain("## OpenAI-compatible endpoint", project.Read("README.md"));
+    }
+
     [Fact]
     public async Task Schema_check_catches_a_misspelled_or_misplaced_property()
     {

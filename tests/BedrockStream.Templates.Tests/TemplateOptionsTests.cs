@@ -18,7 +18,7 @@ public class TemplateOptionsTests
         { "--package-type", "container image" },
         { "--architecture", "processor architecture" },
         { "--aot", "Native AOT" },
-        { "--format", "Server-Sent Events" },
+        { "--format", "OpenAI-compatible Chat Completions" },
         { "--sdk", "AWSSDK.Core only" },
         { "--cors-origin", "CORS origin" },
         { "--max-tokens", "1-65536" },
@@ -54,6 +54,8 @@ public class TemplateOptionsTests
         Assert.DoesNotContain("need-a-model", help);
         Assert.DoesNotContain("needs-front-rest-api", help);
         Assert.DoesNotContain("needs-auth-NONE", help);
+        Assert.DoesNotContain("tools-is-not-for-format-openai", help);
+        Assert.DoesNotContain("format-openai-cannot-use-front-cloudfront", help);
     }
 
     [Fact]
@@ -70,6 +72,8 @@ public class TemplateOptionsTests
 
     public const string ApiKeyNeedsRestApi = "--auth-API_KEY-needs-front-rest-api-because-only-API-Gateway-has-API-keys";
     public const string CloudFrontNeedsAuthNone = "--front-cloudfront-needs-auth-NONE-because-its-edge-is-public-the-Function-URL-behind-it-stays-AWS_IAM";
+    public const string ToolsAreTheOpenAiClients = "--tools-is-not-for-format-openai-because-in-OpenAIs-protocol-tools-belong-to-the-client";
+    public const string OpenAiNotBehindCloudFront = "--format-openai-cannot-use-front-cloudfront-because-OpenAI-clients-do-not-send-the-body-hash-x-amz-content-sha256";
 
     public static TheoryData<string[], string[]> RefusedCombinations => new()
     {
@@ -78,6 +82,8 @@ public class TemplateOptionsTests
         { ["--front", "cloudfront"], [CloudFrontNeedsAuthNone] },
         { ["--front", "cloudfront", "--auth", "AWS_IAM"], [CloudFrontNeedsAuthNone] },
         { ["--front", "cloudfront", "--auth", "API_KEY"], [ApiKeyNeedsRestApi, CloudFrontNeedsAuthNone] },
+        { ["--format", "openai", "--tools", "true"], [ToolsAreTheOpenAiClients] },
+        { ["--format", "openai", "--front", "cloudfront", "--auth", "NONE"], [OpenAiNotBehindCloudFront] },
     };
 
     [Theory]
@@ -266,6 +272,8 @@ public class TemplateOptionsTests
         });
         Assert.Contains("ApiKeyNeedsRestApi", hidden);
         Assert.Contains("CloudFrontNeedsAuthNone", hidden);
+        Assert.Contains("ToolsAreTheOpenAiClients", hidden);
+        Assert.Contains("OpenAiNotBehindCloudFront", hidden);
         Assert.Contains("MemoryOutOfRange", hidden);
         var parameters = template["symbols"]!.AsObject().Where(s => (string?)s.Value!["type"] == "parameter").ToList();
         Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace((string?)p.Value!["description"]), p.Key + " has no description"));

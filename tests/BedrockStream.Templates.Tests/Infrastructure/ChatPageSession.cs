@@ -70,23 +70,26 @@ public sealed class ChatPageSession : IAsyncLifetime
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
     /// <summary>A second host of the same project whose function answers in <c>--format text</c> (started on first use).</summary>
-    public Task<LocalHostProcess> TextHostAsync() => OtherHostAsync("--env", "RESPONSE_FORMAT=text");
+    public Task<LocalHostProcess> TextHostAsync() => OtherHostAsync(Project, "--env", "RESPONSE_FORMAT=text");
 
     /// <summary>
     /// A second host of the same project that plays another front (started on first use): <c>rest-api</c> with an API
     /// key, or <c>cloudfront</c>.
     /// </summary>
     public Task<LocalHostProcess> FrontHostAsync(string front) =>
-        front == "rest-api" ? OtherHostAsync("--front", front, "--api-key", "chat-page-test-key") : OtherHostAsync("--front", front);
+        front == "rest-api" ? OtherHostAsync(Project, "--front", front, "--api-key", "chat-page-test-key") : OtherHostAsync(Project, "--front", front);
 
-    private async Task<LocalHostProcess> OtherHostAsync(params string[] options)
+    /// <summary>The host of a <c>--format openai</c> project (<see cref="OpenAiProject"/>; generated and started on first use).</summary>
+    public async Task<LocalHostProcess> OpenAiHostAsync() => await OtherHostAsync(await OpenAiProject.Shared);
+
+    private async Task<LocalHostProcess> OtherHostAsync(GeneratedProject project, params string[] options)
     {
-        var key = string.Join(' ', options);
+        var key = project.Name + " " + string.Join(' ', options);
         await _otherHostsGate.WaitAsync();
         try
         {
             if (!_otherHosts.TryGetValue(key, out var host))
-                _otherHosts[key] = host = await LocalHostProcess.StartAsync(Project, "net10.0", ["--token-rate", "50", .. options]);
+                _otherHosts[key] = host = await LocalHostProcess.StartAsync(project, "net10.0", ["--token-rate", "50", .. options]);
             return host;
         }
         finally

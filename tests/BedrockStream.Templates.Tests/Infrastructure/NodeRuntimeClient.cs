@@ -19,24 +19,33 @@ public static class NodeRuntimeClient
     private static string Packages => Path.Combine(RepoPaths.Root, "tests", "baseline", "node");
 
     /// <summary>Installs the client (or finds it installed) and returns the script that starts it.</summary>
-    public static async Task<string> InstallAsync(string node, string npm)
+    public static async Task<string> InstallAsync(string node, string npm) =>
+        Entry(await InstallLockedAsync(node, npm, Packages, Path.Combine(Path.GetTempPath(), "bedrock-stream-benchmark", "node-peer"), (staging, output) =>
+            Assert.True(File.Exists(NativeClient(staging)),
+                "npm ci did not build aws-lambda-ric's native client (rapid-client.node), without which it does not start. Its install " +
+                "scripts need cmake, make and a C++ compiler (bash .ci/run installs them).\n" + output)));
+
+    /// <summary>
+    /// The packages that <paramref name="packages"/>' <c>package-lock.json</c> pins, installed with <c>npm ci</c> once per
+    /// machine into a folder of <paramref name="cacheRoot"/> keyed by the lock file and the node version; returns that folder.
+    /// <paramref name="verify"/> checks a fresh install (its folder and npm's output) before it is moved into place.
+    /// </summary>
+    public static async Task<string> InstallLockedAsync(string node, string npm, string packages, string cacheRoot, Action<string, string>? verify = null)
     {
-        var nodeVersion = (await ProcessRunner.RunAsync(node, ["--version"], Packages, TimeSpan.FromSeconds(30))).EnsureSuccess().StdOut.Trim();
-        var lockFile = await File.ReadAllBytesAsync(Path.Combine(Packages, "package-lock.json"));
+        var nodeVersion = (await ProcessRunner.RunAsync(node, ["--version"], packages, TimeSpan.FromSeconds(30))).EnsureSuccess().StdOut.Trim();
+        var lockFile = await File.ReadAllBytesAsync(Path.Combine(packages, "package-lock.json"));
         var key = Convert.ToHexStringLower(SHA256.HashData([.. lockFile, .. Encoding.UTF8.GetBytes(nodeVersion)]))[..12];
-        var folder = Path.Combine(Path.GetTempPath(), "bedrock-stream-benchmark", "node-peer", key);
-        if (File.Exists(Path.Combine(folder, ".installed"))) return Entry(folder);
+        var folder = Path.Combine(cacheRoot, key);
+        if (File.Exists(Path.Combine(folder, ".installed"))) return folder;
 
         // Installed beside, then moved into place whole: a run that stops half-way leaves no half-built install.
         var staging = $"{folder}.installing-{Environment.ProcessId}";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         foreach (var file in new[] { "package.json", "package-lock.json" })
-            File.Copy(Path.Combine(Packages, file), Path.Combine(staging, file));
+            File.Copy(Path.Combine(packages, file), Path.Combine(staging, file));
         var install = (await ProcessRunner.RunAsync(npm, ["ci", "--no-audit", "--no-fund"], staging, TimeSpan.FromMinutes(20))).EnsureSuccess();
-        Assert.True(File.Exists(NativeClient(staging)),
-            "npm ci did not build aws-lambda-ric's native client (rapid-client.node), without which it does not start. Its install " +
-            "scripts need cmake, make and a C++ compiler (bash .ci/run installs them).\n" + install.Output);
+        verify?.Invoke(staging, install.Output);
         await File.WriteAllTextAsync(Path.Combine(staging, ".installed"), nodeVersion);
         try
         {
@@ -46,7 +55,7 @@ public static class NodeRuntimeClient
         {
             Directory.Delete(staging, recursive: true);   // another run installed it meanwhile
         }
-        return Entry(folder);
+        return folder;
     }
 
     /// <summary>The absolute path of <paramref name="name"/> on PATH, or null.</summary>

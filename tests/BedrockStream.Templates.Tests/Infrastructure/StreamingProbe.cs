@@ -31,13 +31,18 @@ public sealed record StreamedResponse(
 public static class StreamingProbe
 {
     /// <param name="onRead">Called with the body so far after each read, before the next (a test can answer the function through it).</param>
-    public static async Task<StreamedResponse> PostAsync(Uri url, string prompt, TimeSpan timeout, Action<string>? onRead = null)
+    /// <param name="json">The JSON body; by default the function's own request, <c>{"prompt"}</c>.</param>
+    /// <param name="requestHeaders">More request headers (a REST API's <c>x-api-key</c>).</param>
+    public static async Task<StreamedResponse> PostAsync(Uri url, string prompt, TimeSpan timeout, Action<string>? onRead = null, object? json = null,
+        IEnumerable<KeyValuePair<string, string>>? requestHeaders = null)
     {
         using var client = new HttpClient { Timeout = timeout };
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { prompt }), Encoding.UTF8, "application/json"),
+            Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(json ?? new { prompt }), Encoding.UTF8, "application/json"),
         };
+        foreach (var (name, value) in requestHeaders ?? [])
+            request.Headers.Add(name, value);
         var clock = Stopwatch.StartNew();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();

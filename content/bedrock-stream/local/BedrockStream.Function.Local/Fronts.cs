@@ -32,6 +32,9 @@ internal static class FrontRules
     /// <summary>The REST API's one resource: the stage's root, any method (template.yaml's Api event).</summary>
     public const string RestApiPath = "/";
 
+    /// <summary>The REST API of an OpenAI-compatible function (<c>--format openai</c>): every path below the stage, any method.</summary>
+    public const string RestApiProxyResource = "/{proxy+}";
+
     /// <summary>The REST API without a matching resource: the body of API Gateway's 403 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).</summary>
     public static readonly FrontRejection NoSuchResource =
         new(403, "{\"message\":\"Missing Authentication Token\"}", "MissingAuthenticationTokenException", "no such resource");
@@ -49,9 +52,11 @@ internal static class FrontRules
         "InvalidSignatureException", "x-amz-content-sha256 missing or not the SHA-256 of the body");
 
     /// <summary>Null when <paramref name="front"/> lets the request through to the function.</summary>
-    public static FrontRejection? Check(FrontKind front, HttpRequest request, byte[] body, string? apiKey) => front switch
+    public static FrontRejection? Check(FrontKind front, HttpRequest request, byte[] body, string? apiKey, string restApiResource = RestApiPath) => front switch
     {
-        FrontKind.RestApi when request.Path.Value is not RestApiPath => NoSuchResource,
+        FrontKind.RestApi when restApiResource == RestApiPath && request.Path.Value is not RestApiPath => NoSuchResource,
+        // {proxy+} matches one or more path segments, not the stage's root.
+        FrontKind.RestApi when restApiResource == RestApiProxyResource && request.Path.Value is null or "" or "/" => NoSuchResource,
         FrontKind.RestApi when apiKey is not null && !KeyMatches(request.Headers["x-api-key"].ToString(), apiKey) => InvalidApiKey,
         FrontKind.CloudFront when !BodyHashMatches(request.Headers["x-amz-content-sha256"].ToString(), body) => BodyHashMismatch,
         _ => null,

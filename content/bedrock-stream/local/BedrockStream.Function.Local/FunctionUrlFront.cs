@@ -6,7 +6,7 @@ namespace BedrockStream.Function.Local;
 
 /// <summary>
 /// What a caller of the deployed front talks to (<see cref="FrontKind"/>). As a Function URL (InvokeMode RESPONSE_STREAM)
-/// any method and path becomes a payload-2.0 event for the function; as a REST API the root path becomes a payload-1.0
+/// any method and path becomes a payload-2.0 event for the function; as a REST API the root path (every path, for an OpenAI-compatible function) becomes a payload-1.0
 /// event, after the API key check; as CloudFront a 2.0 event, after the body-hash check that Origin Access Control
 /// makes Lambda do. The streamed answer comes back chunk by chunk. Two paths are the host's own: the chat page at
 /// <c>GET /</c> and <c>/_local/*</c>.
@@ -19,10 +19,13 @@ public sealed class FunctionUrlFront : IAsyncDisposable
     private readonly RuntimeApiEmulator _emulator;
     private readonly LocalStatus _status;
     private readonly Action<string> _log;
+    private readonly string _restApiResource;
     private WebApplication? _app;
 
-    internal FunctionUrlFront(RuntimeApiEmulator emulator, LocalStatus status, Action<string> log, FrontKind kind = FrontKind.FunctionUrl, string? apiKey = null)
+    /// <param name="restApiResource">The REST API's resource: <see cref="FrontRules.RestApiPath"/> or <see cref="FrontRules.RestApiProxyResource"/>.</param>
+    internal FunctionUrlFront(RuntimeApiEmulator emulator, LocalStatus status, Action<string> log, FrontKind kind = FrontKind.FunctionUrl, string? apiKey = null, string restApiResource = FrontRules.RestApiPath)
     {
+        _restApiResource = restApiResource;
         _emulator = emulator;
         _status = status;
         _log = log;
@@ -77,7 +80,7 @@ public sealed class FunctionUrlFront : IAsyncDisposable
 
         // Never the query itself: GET ?prompt= carries the prompt, and no prompt text is logged.
         var query = request.QueryString.HasValue ? $"?<{request.QueryString.Value!.Length - 1} chars>" : "";
-        if (FrontRules.Check(Kind, request, body, ApiKey) is { } rejection)
+        if (FrontRules.Check(Kind, request, body, ApiKey, _restApiResource) is { } rejection)
         {
             _log($"[host] {request.Method} {request.Path}{query} -> {rejection.StatusCode} from the {FrontRules.Name(Kind)} front ({rejection.Reason}); the function is not invoked");
             await rejection.WriteAsync(context.Response);
@@ -86,7 +89,7 @@ public sealed class FunctionUrlFront : IAsyncDisposable
 
         var requestId = Guid.NewGuid().ToString();
         var payload = Kind == FrontKind.RestApi
-            ? RestApiEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, ApiKey)
+            ? RestApiEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, ApiKey, _restApiResource)
             : FunctionUrlEvent.Build(request, body, requestId, DateTimeOffset.UtcNow, NewTraceHeader());
         _log($"[host] {request.Method} {request.Path}{query} -> request {requestId}");
         await _emulator.InvokeAsync(requestId, payload, new ClientResponder(context, requestId, Kind));

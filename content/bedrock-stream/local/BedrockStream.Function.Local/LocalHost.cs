@@ -32,8 +32,15 @@ public sealed class LocalHost : IAsyncDisposable
             FakeModel = new FakeModel(options.TokenRate);
             _fakeBedrock = new FakeBedrock(FakeModel, _log);
         }
-        Front = new FunctionUrlFront(Emulator, new LocalStatus(Status, FakeModel), _log, options.Front, options.ApiKey);
+        // An OpenAI-compatible function answers several paths (/v1/chat/completions, /v1/models): its REST API has a proxy resource.
+        Front = new FunctionUrlFront(Emulator, new LocalStatus(Status, FakeModel), _log, options.Front, options.ApiKey,
+            ResponseFormat == "openai" ? FrontRules.RestApiProxyResource : FrontRules.RestApiPath);
     }
+
+    /// <summary>The function's <c>RESPONSE_FORMAT</c> (<c>sse</c>, <c>text</c> or <c>openai</c>), lower-case.</summary>
+    public string ResponseFormat =>
+        (_options.Environment.TryGetValue("RESPONSE_FORMAT", out var format) ? format : Environment.GetEnvironmentVariable("RESPONSE_FORMAT")) is { Length: > 0 } f
+            ? f.Trim().ToLowerInvariant() : "sse";
 
     /// <summary>Everything the emulator observed: polls, invocations, trailers, errors, process starts and exits.</summary>
     public RuntimeEventLog Events { get; } = new();
@@ -206,8 +213,7 @@ public sealed class LocalHost : IAsyncDisposable
     {
         model = FakeModel is null ? "bedrock" : "fake",
         // The function's RESPONSE_FORMAT, so that the chat page knows how to ask before it reads an answer.
-        format = (_options.Environment.TryGetValue("RESPONSE_FORMAT", out var format) ? format : Environment.GetEnvironmentVariable("RESPONSE_FORMAT")) is { Length: > 0 } f
-            ? f.Trim().ToLowerInvariant() : "sse",
+        format = ResponseFormat,
         front = FrontRules.Name(FrontKind),
         // A local, made-up key, so that the chat page can send it; a deployed key is never here.
         apiKey = ApiKey,

@@ -15,7 +15,7 @@ internal static class RestApiEvent
     public const string ApiId = "localrestapi";
     public const string Stage = "prod";
 
-    public static byte[] Build(HttpRequest request, byte[] body, string requestId, DateTimeOffset now, string? apiKey)
+    public static byte[] Build(HttpRequest request, byte[] body, string requestId, DateTimeOffset now, string? apiKey, string resource = FrontRules.RestApiPath)
     {
         using var ms = new MemoryStream(body.Length + 2048);
         using (var w = new Utf8JsonWriter(ms, FunctionUrlEvent.WriterOptions))
@@ -24,7 +24,7 @@ internal static class RestApiEvent
             var sourceIp = request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "127.0.0.1";
 
             w.WriteStartObject();
-            w.WriteString("resource", FrontRules.RestApiPath);
+            w.WriteString("resource", resource);
             w.WriteString("path", path);
             w.WriteString("httpMethod", request.Method);
 
@@ -61,7 +61,16 @@ internal static class RestApiEvent
                 w.WriteNull("queryStringParameters");
                 w.WriteNull("multiValueQueryStringParameters");
             }
-            w.WriteNull("pathParameters");
+            if (resource == FrontRules.RestApiProxyResource)
+            {
+                w.WriteStartObject("pathParameters");
+                w.WriteString("proxy", path.TrimStart('/'));
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("pathParameters");
+            }
             w.WriteNull("stageVariables");
 
             w.WriteStartObject("requestContext");
@@ -81,7 +90,7 @@ internal static class RestApiEvent
             w.WriteString("requestId", requestId);
             w.WriteString("requestTime", now.ToUniversalTime().ToString("dd/MMM/yyyy:HH:mm:ss +0000", CultureInfo.InvariantCulture));
             w.WriteNumber("requestTimeEpoch", now.ToUnixTimeMilliseconds());
-            w.WriteString("resourcePath", FrontRules.RestApiPath);
+            w.WriteString("resourcePath", resource);
             w.WriteString("stage", Stage);
             w.WriteEndObject();
 

@@ -11,9 +11,10 @@ namespace BedrockStream.Function;
 /// response with its own status, so a throttled call is a clean 429, not a broken 200. For fronts that drop a silent
 /// connection it also writes heartbeats (<see cref="HeartbeatAsync"/>, driven by <see cref="Heartbeats"/>).
 /// </summary>
-internal sealed class AnswerWriter : IDisposable
+internal sealed class AnswerWriter : IAnswerWriter
 {
-    private static readonly KeyValuePair<string, string>[] SseHeaders =
+    /// <summary>The headers of a server-sent event stream that no proxy buffers.</summary>
+    internal static readonly KeyValuePair<string, string>[] SseHeaders =
     [
         new("Content-Type", "text/event-stream"),
         new("Cache-Control", "no-cache"),
@@ -43,7 +44,7 @@ internal sealed class AnswerWriter : IDisposable
         _log = log;
         _time = time;
         _offeredTools = [.. offeredTools];
-        _corsHeaders = corsOrigin is null ? [] : [new("Access-Control-Allow-Origin", corsOrigin)];
+        _corsHeaders = SseTextProtocol.CorsHeaders(corsOrigin);
         LastSentAt = time.GetTimestamp();
     }
 
@@ -114,33 +115,15 @@ internal sealed class AnswerWriter : IDisposable
     /// </summary>
     public async ValueTask FailAsync(HttpError error, CancellationToken cancellationToken)
     {
-        if (error.IsError)
-        {
-            _log.ErrorType ??= error.Type;
-            _log.ErrorMessage ??= error.Message;
-        }
         if (!HasStarted)
         {
             HasStarted = true;
-            _log.Status = error.StatusCode;
-            _log.BytesSent += await error.WriteAsync(_response, _corsHeaders, cancellationToken);
+            await error.ReplyAsync(_response, _log, _corsHeaders, cancellationToken);
             return;
         }
 
+        error.RecordIn(_log);
         await WriteChunkAsync(IsSse ? _frames.Error(error) : Utf8($"\n[error] {error.Type}: {error.Message}\n"), cancellationToken);
-    }
-
-    /// <summary>Writes the error event after a failure mid-stream; a broken response must not hide the original failure.</summary>
-    public async ValueTask TryFailMidStreamAsync(HttpError error, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FailAsync(error, cancellationToken);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The caller's exception is rethrown by the handler.
-        }
     }
 
     /// <summary>

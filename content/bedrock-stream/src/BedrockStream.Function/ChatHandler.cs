@@ -9,17 +9,19 @@ namespace BedrockStream.Function;
 /// Nothing is sent before the model's first content, so an early failure is still a clean HTTP error; a model call
 /// that is throttled before it starts is retried within the deadline; a model that keeps calling tools is stopped
 /// after <c>MAX_TOOL_ROUNDS</c> turns; a quiet answer gets heartbeats where the front needs them (<see cref="Heartbeats"/>).
-/// The request comes from a Function URL or a REST API (<see cref="HttpRequestEvent"/>); the answer is the same.
+/// The request comes from a Function URL or a REST API (<see cref="HttpRequestEvent"/>); the response format
+/// (<c>RESPONSE_FORMAT</c>) reads it and writes the answer: <see cref="SseTextProtocol"/> for <c>sse</c> and <c>text</c>,
+/// and, in a project generated with <c>--format openai</c>, its <c>OpenAi</c> folder for <c>openai</c>.
 /// </summary>
-public sealed class ChatHandler
+public sealed partial class ChatHandler
 {
     private readonly FunctionSettings _settings;
     private readonly IChatClient _chat;
     private readonly TextWriter _log;
     private readonly TimeProvider _time;
     private readonly RetryPolicy _retry;
-    private readonly ChatRequestParser _parser;
     private readonly IList<AITool> _tools;
+    private readonly IChatProtocol _protocol;
 
     /// <param name="chat">The model, as a Microsoft.Extensions.AI pipeline (Program.cs builds it).</param>
     /// <param name="log">Where the invocation's JSON log line goes (standard output in Lambda).</param>
@@ -36,22 +38,31 @@ public sealed class ChatHandler
         _log = log;
         _time = time;
         _retry = retry ?? new RetryPolicy(time);
-        _parser = new ChatRequestParser(settings);
         _tools = [.. tools ?? FunctionTools.All];
+        _protocol = settings.Format == ResponseFormat.OpenAi ? OpenAiProtocol(settings, time) : new SseTextProtocol(settings, _tools, time);
     }
+
+    /// <summary>OpenAI's Chat Completions (<c>OpenAi/</c>, in projects generated with <c>--format openai</c>).</summary>
+    private static IChatProtocol OpenAiProtocol(FunctionSettings settings, TimeProvider time)
+    {
+        IChatProtocol? protocol = null;
+        UseOpenAiProtocol(settings, time, ref protocol);
+        return protocol ?? throw new ConfigurationException(
+            "RESPONSE_FORMAT is 'openai', but this project was generated without the OpenAi/ folder: set RESPONSE_FORMAT to sse or text, or generate the project with --format openai.");
+    }
+
+    /// <summary>Implemented in <c>OpenAi/</c> only: without that folder the compiler removes the call.</summary>
+    static partial void UseOpenAiProtocol(FunctionSettings settings, TimeProvider time, ref IChatProtocol? protocol);
 
     public async Task HandleAsync(Invocation invocation, IHttpResponseStream response, CancellationToken cancellationToken)
     {
         var record = new InvocationLog(invocation.RequestId, _settings.ModelId, _settings.LogContent, _time);
-        using var answer = new AnswerWriter(response, _settings.Format, record, _tools.Select(t => t.Name), _time, _settings.CorsAllowOrigin);
         try
         {
-            if (!_parser.TryParse(invocation.Payload.Span, out var request, out var invalid))
-            {
-                await answer.FailAsync(invalid, cancellationToken);   // 4xx (or a CORS preflight's 204), the model is not called
-                return;
-            }
+            if (await _protocol.ReadAsync(invocation.Payload, response, record, cancellationToken) is not (var request, var writer))
+                return;   // answered without the model: a 4xx, a CORS preflight's 204 (or, for openai, the model list)
 
+            using var answer = writer;
             record.Prompt = request.Messages[^1].Text;
             using var deadline = new Deadline(invocation.Deadline, _settings.DeadlineMargin, _time, cancellationToken);
             await StreamAnswerAsync(request, answer, record, deadline, cancellationToken);
@@ -78,12 +89,16 @@ public sealed class ChatHandler
         {
             MaxOutputTokens = request.MaxTokens,
             Temperature = request.Temperature,
+            TopP = request.TopP,
+            StopSequences = request.StopSequences,
             Reasoning = effort == ReasoningEffort.None ? null : new ReasoningOptions { Effort = effort },
-            Tools = _tools.Count == 0 ? null : _tools,
+            // The caller's tools (openai: declarations the client runs itself), else the function's own.
+            Tools = (request.Tools ?? _tools) is { Count: > 0 } tools ? tools : null,
+            ToolMode = request.ToolMode,
         };
     }
 
-    private async Task StreamAnswerAsync(ChatRequest request, AnswerWriter answer, InvocationLog record, Deadline deadline, CancellationToken cancellationToken)
+    private async Task StreamAnswerAsync(ChatRequest request, IAnswerWriter answer, InvocationLog record, Deadline deadline, CancellationToken cancellationToken)
     {
         var options = Options(request);
         var wait = TimeSpan.Zero;
@@ -120,6 +135,7 @@ public sealed class ChatHandler
             catch (ModelException e) when (!answer.HasStarted && _retry.ShouldRetry(retries, e, deadline.At, out wait))
             {
                 record.Retries++;   // throttled or unavailable before the first byte: back off, try again
+                answer.Restart();
             }
             catch (ModelException e) when (!answer.HasStarted)
             {

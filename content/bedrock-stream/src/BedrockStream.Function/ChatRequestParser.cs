@@ -12,7 +12,20 @@ namespace BedrockStream.Function;
 /// <param name="MaxTokens">Upper bound on the answer's length (at most <c>MAX_TOKENS</c>).</param>
 /// <param name="Temperature">Sent to the model only when the caller set it (some models reject it).</param>
 /// <param name="Reasoning">The reasoning effort the caller asked for (<c>off</c>, <c>low</c>, …), if any; it can only lower <c>REASONING_EFFORT</c>.</param>
-public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, float? Temperature = null, ReasoningEffort? Reasoning = null);
+public sealed record ChatRequest(IList<ChatMessage> Messages, int MaxTokens, float? Temperature = null, ReasoningEffort? Reasoning = null)
+{
+    /// <summary>Sent to the model only when the caller set it.</summary>
+    public float? TopP { get; init; }
+
+    /// <summary>Sequences that end the answer when the model writes them.</summary>
+    public IList<string>? StopSequences { get; init; }
+
+    /// <summary>The tools offered for this request; null: the function's own (<c>Tools/</c>).</summary>
+    public IList<AITool>? Tools { get; init; }
+
+    /// <summary>Whether (and which) tool the model must call; null: the model chooses.</summary>
+    public ChatToolMode? ToolMode { get; init; }
+}
 
 /// <summary>
 /// Turns an HTTP request event (a Function URL's or a REST API's, see <see cref="HttpRequestEvent"/>) into a
@@ -30,16 +43,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         [NotNullWhen(false)] out HttpError? error)
     {
         request = null;
-        HttpRequestEvent? httpRequest;
-        try
-        {
-            httpRequest = JsonSerializer.Deserialize(payload, RequestJsonContext.Default.HttpRequestEvent);
-        }
-        catch (JsonException)
-        {
-            httpRequest = null;
-        }
-
+        var httpRequest = ReadEvent(payload);
         error = httpRequest?.Method switch
         {
             null => HttpError.InvalidRequest("The event is not an HTTP request (a Function URL or REST API event)."),
@@ -49,6 +53,19 @@ public sealed class ChatRequestParser(FunctionSettings settings)
             var method => HttpError.MethodNotAllowed(method),
         };
         return error is null;
+    }
+
+    /// <summary>The HTTP request in an invocation's event, or null when the event is not one.</summary>
+    internal static HttpRequestEvent? ReadEvent(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(payload, RequestJsonContext.Default.HttpRequestEvent);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private HttpError? FromQuery(HttpRequestEvent httpRequest, out ChatRequest? request)
@@ -65,28 +82,16 @@ public sealed class ChatRequestParser(FunctionSettings settings)
     private HttpError? FromBody(HttpRequestEvent httpRequest, out ChatRequest? request)
     {
         request = null;
-        var body = httpRequest.Body;
-        if (string.IsNullOrEmpty(body))
+        if (string.IsNullOrEmpty(httpRequest.Body))
             return HttpError.InvalidRequest("The request body is empty: send {\"prompt\":\"...\"} or a text/plain prompt.");
 
-        // The limit applies to the decoded body; check it before allocating anything.
-        int size = httpRequest.IsBase64Encoded ? Base64DecodedLength(body) : Encoding.UTF8.GetByteCount(body);
-        if (size > settings.MaxRequestBytes)
-            return HttpError.PayloadTooLarge(settings.MaxRequestBytes);
-
-        byte[] rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        byte[]? rented = null;
         try
         {
-            int length;
-            if (!httpRequest.IsBase64Encoded)
-                length = Encoding.UTF8.GetBytes(body, rented);
-            else if (!Convert.TryFromBase64String(body, rented.AsSpan(0, size), out length))
-                return HttpError.InvalidRequest("The request body is not valid base64.");
+            if (ReadBody(httpRequest, settings.MaxRequestBytes, out rented, out int length) is { } invalid)
+                return invalid;
 
             var bytes = rented.AsSpan(0, length);
-            if (!Utf8.IsValid(bytes))
-                return HttpError.InvalidRequest("The request body is not valid UTF-8.");
-
             var mediaType = MediaType(httpRequest.Header("content-type"));
             if (mediaType == "text/plain")
                 return Build(Encoding.UTF8.GetString(bytes), null, null, null, null, null, out request);
@@ -113,8 +118,34 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// The request's body as UTF-8 bytes in <paramref name="rented"/> (from <see cref="ArrayPool{T}.Shared"/>: return it),
+    /// base64 decoded when the event says so; or the error when it is larger than <paramref name="maxBytes"/> once
+    /// decoded, not valid base64, or not valid UTF-8.
+    /// </summary>
+    internal static HttpError? ReadBody(HttpRequestEvent httpRequest, int maxBytes, out byte[]? rented, out int length)
+    {
+        rented = null;
+        length = 0;
+        var body = httpRequest.Body ?? "";
+
+        // The limit applies to the decoded body; check it before allocating anything.
+        int size = httpRequest.IsBase64Encoded ? Base64DecodedLength(body) : Encoding.UTF8.GetByteCount(body);
+        if (size > maxBytes)
+            return HttpError.PayloadTooLarge(maxBytes);
+
+        rented = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        if (!httpRequest.IsBase64Encoded)
+            length = Encoding.UTF8.GetBytes(body, rented);
+        else if (!Convert.TryFromBase64String(body, rented.AsSpan(0, size), out length))
+            return HttpError.InvalidRequest("The request body is not valid base64.");
+
+        return Utf8.IsValid(rented.AsSpan(0, length)) ? null : HttpError.InvalidRequest("The request body is not valid UTF-8.");
     }
 
     private HttpError? Build(string? prompt, List<ChatRequestMessage?>? messages, string? system, int? maxTokens, double? temperature, string? reasoning, out ChatRequest? request)
@@ -168,7 +199,7 @@ public sealed class ChatRequestParser(FunctionSettings settings)
         return Math.Max(0, (int)((long)s.Length * 3 / 4) - padding);
     }
 
-    private static string MediaType(string? contentType)
+    internal static string MediaType(string? contentType)
     {
         if (string.IsNullOrWhiteSpace(contentType))
             return "";

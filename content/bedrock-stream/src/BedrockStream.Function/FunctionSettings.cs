@@ -11,13 +11,15 @@ public enum ResponseFormat
     Sse,
     /// <summary>The raw UTF-8 text of the answer.</summary>
     Text,
+    /// <summary>OpenAI's Chat Completions API (<c>POST /v1/chat/completions</c>, <c>GET /v1/models</c>), in projects generated with <c>--format openai</c>.</summary>
+    OpenAi,
 }
 
 /// <summary>The function's configuration, read once at start-up from environment variables.</summary>
 /// <param name="ModelId"><c>MODEL_ID</c>: model id, inference-profile id or ARN (required).</param>
 /// <param name="MaxTokens"><c>MAX_TOKENS</c>: default answer length and the ceiling a request may ask for (1–65536, default 1024).</param>
 /// <param name="SystemPrompt"><c>SYSTEM_PROMPT</c>: system prompt used when a request has none (optional).</param>
-/// <param name="Format"><c>RESPONSE_FORMAT</c>: <c>sse</c> (default) or <c>text</c>.</param>
+/// <param name="Format"><c>RESPONSE_FORMAT</c>: <c>sse</c> (default), <c>text</c> or <c>openai</c>.</param>
 /// <param name="MaxRequestBytes"><c>MAX_REQUEST_BYTES</c>: largest accepted request body, after base64 decoding (1–6291456, default 65536).</param>
 /// <param name="LogContent"><c>LOG_CONTENT</c>: log the prompt and the answer (<c>true</c>/<c>false</c>, default false).</param>
 /// <param name="DeadlineMarginMs"><c>DEADLINE_MARGIN_MS</c>: how long before Lambda's deadline the answer is cut off (0–60000, default 1000).</param>
@@ -25,8 +27,8 @@ public enum ResponseFormat
 /// <param name="PromptCache"><c>PROMPT_CACHE</c>: prompt-cache points where the model supports them (<c>true</c>/<c>false</c>, default true).</param>
 /// <param name="MaxToolRounds"><c>MAX_TOOL_ROUNDS</c>: model turns that may call tools in one invocation (1–50, default 5).</param>
 /// <param name="ToolTimeoutSeconds"><c>TOOL_TIMEOUT_SECONDS</c>: how long one tool call may run, never past the deadline (1–900, default 10).</param>
-/// <param name="HeartbeatSeconds"><c>HEARTBEAT_SECONDS</c>: once the answer has started, an SSE comment after this many seconds of silence, for fronts that drop a silent connection (0–900, default 0 = off; sse only).</param>
-/// <param name="StartStreamAfterSeconds"><c>START_STREAM_AFTER_SECONDS</c>: a model that has not started after this many seconds gets the 200 and a heartbeat anyway (0–900, default 0 = off; sse only).</param>
+/// <param name="HeartbeatSeconds"><c>HEARTBEAT_SECONDS</c>: once the answer has started, an SSE comment after this many seconds of silence, for fronts that drop a silent connection (0–900, default 0 = off; sse and openai, not text).</param>
+/// <param name="StartStreamAfterSeconds"><c>START_STREAM_AFTER_SECONDS</c>: a model that has not started after this many seconds gets the 200 and a heartbeat anyway (0–900, default 0 = off; sse and openai, not text).</param>
 /// <param name="CorsAllowOrigin"><c>CORS_ALLOW_ORIGIN</c>: the origin a browser may call from, sent in <c>Access-Control-Allow-Origin</c>, and the CORS preflight answered (optional; for fronts that pass the function's headers on: REST API, CloudFront).</param>
 public sealed record FunctionSettings(
     string ModelId,
@@ -87,7 +89,8 @@ public sealed record FunctionSettings(
         {
             "" or "sse" => ResponseFormat.Sse,
             "text" => ResponseFormat.Text,
-            var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse' or 'text' (got '{other}')."),
+            "openai" => ResponseFormat.OpenAi,
+            var other => throw new ConfigurationException($"RESPONSE_FORMAT must be 'sse', 'text' or 'openai' (got '{other}')."),
         };
         int heartbeat = Int(Get("HEARTBEAT_SECONDS"), "HEARTBEAT_SECONDS", 0, 900, 0);
         int startStreamAfter = Int(Get("START_STREAM_AFTER_SECONDS"), "START_STREAM_AFTER_SECONDS", 0, 900, 0);

@@ -8,7 +8,7 @@ namespace BedrockStream.Function;
 /// that sends nothing for its origin read timeout, 30 s by default
 /// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout).
 /// While the model's updates are awaited (the model thinking, a tool running between two turns), it writes
-/// <see cref="AnswerWriter.HeartbeatAsync"/>:
+/// <see cref="IAnswerWriter.HeartbeatAsync"/>:
 /// <list type="bullet">
 /// <item>once the answer has started, after every <c>HEARTBEAT_SECONDS</c> of silence;</item>
 /// <item>before it has, when the model has not started <c>START_STREAM_AFTER_SECONDS</c> after the invocation began.
@@ -21,7 +21,7 @@ internal static class Heartbeats
 {
     public static async IAsyncEnumerable<ChatResponseUpdate> KeepAlive(
         this IAsyncEnumerable<ChatResponseUpdate> updates,
-        AnswerWriter answer,
+        IAnswerWriter answer,
         FunctionSettings settings,
         TimeProvider time,
         [EnumeratorCancellation] CancellationToken cancellationToken)

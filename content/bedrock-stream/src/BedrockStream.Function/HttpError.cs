@@ -17,6 +17,9 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
     /// <summary>Headers sent besides <c>Content-Type</c> (e.g. <c>Allow</c>, <c>Retry-After</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>The request field at fault, when one is (OpenAI's error shape names it).</summary>
+    public string? Param { get; init; }
+
     public static HttpError InvalidRequest(string message) => new(400, "InvalidRequest", message);
 
     public static HttpError PayloadTooLarge(int limit) =>
@@ -55,8 +58,11 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
     public static HttpError ToolLoopLimit(int rounds) =>
         new(502, "ToolLoopLimit", $"The model kept calling tools: the answer was stopped after {rounds} tool rounds (MAX_TOOL_ROUNDS).");
 
-    /// <summary>Sends the status, headers (then <paramref name="moreHeaders"/>) and JSON body as the whole response; returns the body's length.</summary>
-    public async ValueTask<int> WriteAsync(IHttpResponseStream response, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the status, headers (then <paramref name="moreHeaders"/>) and JSON body (<paramref name="body"/>: this error
+    /// in another format's shape; by default <see cref="ToJson"/>) as the whole response; returns the body's length.
+    /// </summary>
+    public async ValueTask<int> WriteAsync(IHttpResponseStream response, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken, byte[]? body = null)
     {
         var headers = new List<KeyValuePair<string, string>>(Headers.Count + moreHeaders.Count + 1);
         if (IsError)
@@ -66,9 +72,25 @@ public sealed record HttpError(int StatusCode, string Type, string Message)
         await response.StartAsync(StatusCode, headers, cancellationToken);
         if (!IsError)
             return 0;
-        var body = ToJson();
+        body ??= ToJson();
         await response.WriteAsync(body, cancellationToken);
         return body.Length;
+    }
+
+    /// <summary>Answers with this error (or preflight) as the whole response, as <see cref="WriteAsync"/> does, and records it in <paramref name="log"/>.</summary>
+    public async ValueTask ReplyAsync(IHttpResponseStream response, InvocationLog log, IReadOnlyList<KeyValuePair<string, string>> moreHeaders, CancellationToken cancellationToken, byte[]? body = null)
+    {
+        if (IsError)
+            RecordIn(log);
+        log.Status = StatusCode;
+        log.BytesSent += await WriteAsync(response, moreHeaders, cancellationToken, body);
+    }
+
+    /// <summary>Records this error as the invocation's, unless an earlier one was recorded.</summary>
+    public void RecordIn(InvocationLog log)
+    {
+        log.ErrorType ??= Type;
+        log.ErrorMessage ??= Message;
     }
 
     /// <summary>The body: <c>{"error":{"type":..,"message":..}}</c>.</summary>

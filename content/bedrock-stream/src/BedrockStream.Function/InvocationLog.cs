@@ -27,7 +27,11 @@ public sealed class InvocationLog
         _logContent = logContent;
         _time = time;
         _started = time.GetTimestamp();
+        StartedAt = time.GetUtcNow();
     }
+
+    /// <summary>When the invocation started (the <c>created</c> time of an OpenAI response).</summary>
+    public DateTimeOffset StartedAt { get; }
 
     public string RequestId { get; }
     public string Model { get; }

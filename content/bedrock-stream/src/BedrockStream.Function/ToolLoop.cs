@@ -12,7 +12,8 @@ namespace BedrockStream.Function;
 public static class ToolLoop
 {
     public static ChatClientBuilder UseToolLoop(this ChatClientBuilder builder, FunctionSettings settings) =>
-        builder.Use(model => new WhenToolsOffered(model, Create(model, settings)));
+        // In OpenAI's protocol the tools are the client's: their calls go back to it, the function runs none.
+        settings.Format == ResponseFormat.OpenAi ? builder : builder.Use(model => new WhenToolsOffered(model, Create(model, settings)));
 
     private static FunctionInvokingChatClient Create(IChatClient model, FunctionSettings settings) => new(model)
     {

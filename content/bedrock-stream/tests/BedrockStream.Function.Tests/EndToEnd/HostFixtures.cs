@@ -54,11 +54,15 @@ public abstract class HostFixture : IAsyncLifetime
         Host = await LocalHost.StartAsync(options);
 
         // One invocation first, so timing tests measure a warm function (the JIT's first-call cost is not streaming).
-        using var warmUp = await Http.SendAsync(Prepare(new HttpRequestMessage(HttpMethod.Post, Host.FunctionUrl) { Content = StreamedResponse.JsonContent(new { prompt = "#tokens:2 warm up" }) }));
+        using var warmUp = await Http.SendAsync(Prepare(WarmUpRequest()));
         await warmUp.Content.ReadAsByteArrayAsync();
         if (!warmUp.IsSuccessStatusCode)
             throw new InvalidOperationException($"The warm-up invocation failed with {(int)warmUp.StatusCode}:{Environment.NewLine}{RecentLog}");
     }
+
+    /// <summary>The first invocation: a short answer in the function's own request format.</summary>
+    protected virtual HttpRequestMessage WarmUpRequest() =>
+        new(HttpMethod.Post, Host.FunctionUrl) { Content = StreamedResponse.JsonContent(new { prompt = "#tokens:2 warm up" }) };
 
     /// <summary>Each test starts from a clean fake model: no faults pending, no recorded requests, full speed.</summary>
     public void ResetModel(double tokenRate = 0)

@@ -12,7 +12,7 @@ public class SamTemplateSettingsTests
 
         Assert.NotNull(settings);
         Assert.Equal(LocalHost.DefaultModelId, settings.Variables["MODEL_ID"]);
-        Assert.Contains(settings.Variables["RESPONSE_FORMAT"], new[] { "sse", "text" });
+        Assert.Contains(settings.Variables["RESPONSE_FORMAT"], new[] { "sse", "text", "openai" });
         Assert.InRange(settings.Timeout!.Value, 1, 900);
         Assert.InRange(settings.MemorySize!.Value, 128, 10240);
     }

@@ -259,7 +259,7 @@ internal static class Events
 
     public static byte[] Method(string method) => Build(method, "{\"prompt\":\"hi\"}", "application/json", false, null);
 
-    public static byte[] Build(string method, string? body, string? contentType, bool base64, string? rawQuery, JsonObject? queryParameters = null)
+    public static byte[] Build(string method, string? body, string? contentType, bool base64, string? rawQuery, JsonObject? queryParameters = null, string path = "/")
     {
         var headers = new JsonObject { ["host"] = "abc.lambda-url.us-east-1.on.aws", ["user-agent"] = "curl/8.5.0" };
         if (contentType is not null)
@@ -268,12 +268,12 @@ internal static class Events
         {
             ["version"] = "2.0",
             ["routeKey"] = "$default",
-            ["rawPath"] = "/",
+            ["rawPath"] = path,
             ["rawQueryString"] = rawQuery ?? "",
             ["headers"] = headers,
             ["requestContext"] = new JsonObject
             {
-                ["http"] = new JsonObject { ["method"] = method, ["path"] = "/", ["protocol"] = "HTTP/1.1", ["sourceIp"] = "1.2.3.4" },
+                ["http"] = new JsonObject { ["method"] = method, ["path"] = path, ["protocol"] = "HTTP/1.1", ["sourceIp"] = "1.2.3.4" },
                 ["requestId"] = "url-req-1",
                 ["timeEpoch"] = 1583348638390,
             },

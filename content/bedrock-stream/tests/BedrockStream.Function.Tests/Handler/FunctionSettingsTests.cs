@@ -53,7 +53,7 @@ public class FunctionSettingsTests
     [InlineData("MAX_TOKENS", "65537", "MAX_TOKENS must be an integer from 1 to 65536")]
     [InlineData("MAX_TOKENS", "lots", "MAX_TOKENS must be an integer from 1 to 65536 (got 'lots')")]
     [InlineData("MAX_TOKENS", "1.5", "MAX_TOKENS must be an integer from 1 to 65536")]
-    [InlineData("RESPONSE_FORMAT", "json", "RESPONSE_FORMAT must be 'sse' or 'text' (got 'json')")]
+    [InlineData("RESPONSE_FORMAT", "json", "RESPONSE_FORMAT must be 'sse', 'text' or 'openai' (got 'json')")]
     [InlineData("MAX_REQUEST_BYTES", "0", "MAX_REQUEST_BYTES must be an integer from 1 to 6291456")]
     [InlineData("MAX_REQUEST_BYTES", "6291457", "MAX_REQUEST_BYTES must be an integer from 1 to 6291456")]
     [InlineData("LOG_CONTENT", "yes", "LOG_CONTENT must be 'true' or 'false' (got 'yes')")]

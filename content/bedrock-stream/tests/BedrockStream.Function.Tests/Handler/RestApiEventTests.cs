@@ -17,12 +17,12 @@ public class RestApiEventTests
 
     /// <summary>A REST API proxy event as API Gateway sends it: no field of the 2.0 format.</summary>
     internal static byte[] RestEvent(string method, string? body = null, JsonObject? headers = null, JsonObject? multiValueHeaders = null,
-        JsonObject? query = null, JsonObject? multiValueQuery = null, bool base64 = false)
+        JsonObject? query = null, JsonObject? multiValueQuery = null, bool base64 = false, string path = "/")
     {
         var e = new JsonObject
         {
-            ["resource"] = "/",
-            ["path"] = "/",
+            ["resource"] = path == "/" ? "/" : "/{proxy+}",
+            ["path"] = path,
             ["httpMethod"] = method,
             ["headers"] = headers ?? new JsonObject { ["Host"] = "abc123.execute-api.us-east-1.amazonaws.com", ["User-Agent"] = "curl/8.5.0" },
             ["multiValueHeaders"] = multiValueHeaders,
@@ -36,10 +36,10 @@ public class RestApiEventTests
                 ["apiId"] = "abc123",
                 ["httpMethod"] = method,
                 ["identity"] = new JsonObject { ["sourceIp"] = "1.2.3.4", ["apiKey"] = "key-value", ["apiKeyId"] = "k1" },
-                ["path"] = "/prod/",
+                ["path"] = "/prod" + path,
                 ["protocol"] = "HTTP/1.1",
                 ["requestId"] = "rest-req-1",
-                ["resourcePath"] = "/",
+                ["resourcePath"] = path == "/" ? "/" : "/{proxy+}",
                 ["stage"] = "prod",
             },
             ["body"] = body,
