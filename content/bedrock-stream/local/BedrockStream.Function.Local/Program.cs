@@ -48,8 +48,11 @@ await using (host)
 {
     var modelLine = host.FakeModelEndpoint?.ToString() ?? "(off: calling Amazon Bedrock)";
     var rate = host.FakeModel is null ? "" : $", fake model at {options.TokenRate:0.##} tokens/s";
-    const string body = """{"prompt":"Hello"}""";
-    var curl = $"curl -N {host.FunctionUrl} -H 'content-type: application/json' -d '{body}'";
+    // The function's own request, or OpenAI's Chat Completions one for --format openai.
+    var (path, body) = host.ResponseFormat == "openai"
+        ? ("v1/chat/completions", """{"model":"bedrock","stream":true,"messages":[{"role":"user","content":"Hello"}]}""")
+        : ("", """{"prompt":"Hello"}""");
+    var curl = $"curl -N {new Uri(host.FunctionUrl, path)} -H 'content-type: application/json' -d '{body}'";
     var front = FrontRules.Label(host.FrontKind).PadRight(12);
     var note = host.FrontKind switch
     {

@@ -62,7 +62,7 @@ internal sealed class OpenAiProtocol(FunctionSettings settings, TimeProvider tim
                     error = new HttpError(404, "ModelNotFound", $"The model '{modelId}' does not exist here: this endpoint serves '{settings.ModelId}'.") { Param = "model" };
                     break;
                 default:
-                    error = new HttpError(404, "UnknownUrl", $"Unknown request URL: {method} {path}. Use POST /v1/chat/completions or GET /v1/models.");
+                    error = new HttpError(404, "UnknownUrl", $"Unknown request URL: {method} {(string.IsNullOrEmpty(path) ? "/" : path)}. Use POST /v1/chat/completions or GET /v1/models.");
                     break;
             }
         }

@@ -198,6 +198,16 @@ public class OpenAiRequestTests
     }
 
     [Fact]
+    public async Task An_unknown_url_names_the_path_asked_and_the_ones_that_exist()
+    {
+        var h = new Harness(FakeChatClient.Answer("unused"), Settings());
+
+        await h.RunAsync(Events.Build("POST", """{"prompt":"hi"}""", "application/json", false, null, path: "/"));
+
+        Assert.Equal("Unknown request URL: POST /. Use POST /v1/chat/completions or GET /v1/models.", (string?)h.Response.Json["error"]!["message"]);
+    }
+
+    [Fact]
     public async Task Chat_completions_without_v1_and_with_a_trailing_slash_are_the_same_endpoint()
     {
         var h = new Harness(FakeChatClient.Answer("ok"), Settings());
