@@ -18,6 +18,15 @@ public static class BedrockStopReason
     /// <summary>The update AWS.Bedrock.MEAI makes of a <c>messageStop</c> event with <paramref name="stopReason"/> (for tests of code that reads it).</summary>
     internal static ChatResponseUpdate MessageStop(string stopReason) => new(ChatRole.Assistant, [])
     {
+        // Its finish reasons for Bedrock's stop reasons; others keep their raw value.
+        FinishReason = stopReason switch
+        {
+            "end_turn" or "stop_sequence" => ChatFinishReason.Stop,
+            "max_tokens" => ChatFinishReason.Length,
+            "tool_use" => ChatFinishReason.ToolCalls,
+            "guardrail_intervened" or "content_filtered" => ChatFinishReason.ContentFilter,
+            _ => new ChatFinishReason(stopReason),
+        },
         RawRepresentation = new MessageStopEvent { StopReason = new StopReason(stopReason) },
     };
 }
