@@ -19,20 +19,19 @@ namespace BedrockStream.Function;
 /// </summary>
 internal static class Heartbeats
 {
-    public static async IAsyncEnumerable<ChatResponseUpdate> KeepAlive(
-        this IAsyncEnumerable<ChatResponseUpdate> updates,
+    public static IAsyncEnumerable<ChatResponseUpdate> KeepAlive(
+        this IAsyncEnumerable<ChatResponseUpdate> updates, IAnswerWriter answer, FunctionSettings settings, TimeProvider time, CancellationToken cancellationToken) =>
+        settings.Heartbeat <= TimeSpan.Zero && settings.StartStreamAfter <= TimeSpan.Zero
+            ? updates   // off (the default): no extra layer on the hot path
+            : WithHeartbeats(updates, answer, settings, time, cancellationToken);
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> WithHeartbeats(
+        IAsyncEnumerable<ChatResponseUpdate> updates,
         IAnswerWriter answer,
         FunctionSettings settings,
         TimeProvider time,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (settings.Heartbeat <= TimeSpan.Zero && settings.StartStreamAfter <= TimeSpan.Zero)
-        {
-            await foreach (var update in updates.WithCancellation(cancellationToken))
-                yield return update;
-            yield break;
-        }
-
         long invocationStart = answer.LastSentAt;
         // Cancels the heartbeat timer, and the model call if this loop ends while an update is still awaited.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

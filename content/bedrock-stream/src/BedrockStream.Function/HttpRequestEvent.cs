@@ -36,6 +36,9 @@ public sealed class HttpRequestEvent
     /// <summary>The HTTP method, upper-case, or null when the event is not an HTTP request.</summary>
     [JsonIgnore] public string? Method => (RequestContext?.Http?.Method ?? HttpMethod)?.ToUpperInvariant();
 
+    /// <summary>The path without a trailing slash ("" for the root): 2.0's rawPath, 1.0's path (the resource path, without the stage).</summary>
+    [JsonIgnore] public string RequestPath => (RawPath ?? Path ?? RequestContext?.Http?.Path ?? "/").TrimEnd('/');
+
     /// <summary>A header's value by case-insensitive name; a repeated header's values comma-joined, in both formats.</summary>
     public string? Header(string name)
     {

@@ -37,8 +37,7 @@ internal sealed class OpenAiProtocol(FunctionSettings settings, TimeProvider tim
         }
         else
         {
-            // 2.0: rawPath; 1.0: path (the REST API's resource path, without the stage).
-            string path = (httpRequest.RawPath ?? httpRequest.Path ?? httpRequest.RequestContext?.Http?.Path ?? "/").TrimEnd('/');
+            string path = httpRequest.RequestPath;
             string? modelId = ModelIdIn(path);
             switch (path)
             {
