@@ -21,9 +21,15 @@ internal static class Publisher
     /// <summary>
     /// What the generated template.yaml sets in the function's environment that the runtime itself reads: an empty
     /// SSL_CERT_DIR, so that .NET loads the root certificates from the bundle file alone, not the same roots again
-    /// from the certificate directory.
+    /// from the certificate directory, and the garbage collector's generation 0 budget and region size (512 KiB and 1 MiB,
+    /// in hexadecimal).
     /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> TemplateEnvironment = new Dictionary<string, string> { ["SSL_CERT_DIR"] = "" };
+    public static readonly IReadOnlyDictionary<string, string> TemplateEnvironment = new Dictionary<string, string>
+    {
+        ["SSL_CERT_DIR"] = "",
+        ["DOTNET_GCgen0size"] = "80000",
+        ["DOTNET_GCRegionSize"] = "100000",
+    };
 
     /// <summary>The template's function of this working tree (its default options), published with <paramref name="extraProperties"/>.</summary>
     public static async Task<Variant> PublishCurrentAsync(string name, string shortName, IReadOnlyList<string> extraProperties, Action<string> log)

@@ -372,6 +372,8 @@ public class SamTemplateTests
         Assert.Equal("sse", (string?)variables["RESPONSE_FORMAT"]);
         Assert.Equal("false", (string?)variables["LOG_CONTENT"]);
         Assert.Equal("", (string?)variables["SSL_CERT_DIR"]); // the TLS roots from the bundle file alone (cold start)
+        Assert.Equal("80000", (string?)variables["DOTNET_GCgen0size"]); // a 512 KiB gen 0 budget (hexadecimal): resident memory
+        Assert.Equal("100000", (string?)variables["DOTNET_GCRegionSize"]); // in 1 MiB regions
 
         var output = template["Outputs"]!["FunctionUrl"]!["Value"]!.AsObject();
         Assert.Equal(["StreamingFunctionUrl", "FunctionUrl"], output["Fn::GetAtt"]!.AsArray().Select(a => (string)a!));

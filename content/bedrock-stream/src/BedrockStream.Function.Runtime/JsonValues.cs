@@ -1,16 +1,22 @@
+using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Runtime;
 
 /// <summary>
 /// Writes the loosely typed values of Microsoft.Extensions.AI (tool arguments, tool results, additional properties)
-/// as JSON without reflection, so the writes stay Native AOT safe.
+/// as JSON without reflection, so the writes stay Native AOT safe. It uses no serializer options on purpose:
+/// Microsoft.Extensions.AI's (AIJsonUtilities.DefaultOptions) would bring the JSON metadata of all its types into every
+/// binary, tools or not.
 /// </summary>
 public static class JsonValues
 {
-    /// <summary>Writes a value given as JSON (element or node), a primitive, or a type the Microsoft.Extensions.AI serializer knows.</summary>
+    /// <summary>
+    /// Writes a value given as JSON (element or node), a primitive, a dictionary or a list of such values; any other
+    /// value as its text. Tool results are JSON already: Microsoft.Extensions.AI's functions return them serialized
+    /// with the tool's own options.
+    /// </summary>
     public static void Write(Utf8JsonWriter writer, object? value)
     {
         switch (value)
@@ -22,17 +28,22 @@ public static class JsonValues
             case bool flag: writer.WriteBooleanValue(flag); break;
             case int number: writer.WriteNumberValue(number); break;
             case long number: writer.WriteNumberValue(number); break;
+            case uint number: writer.WriteNumberValue(number); break;
+            case ulong number: writer.WriteNumberValue(number); break;
+            case short number: writer.WriteNumberValue(number); break;
+            case ushort number: writer.WriteNumberValue(number); break;
+            case byte number: writer.WriteNumberValue(number); break;
+            case sbyte number: writer.WriteNumberValue(number); break;
             case double number: writer.WriteNumberValue(number); break;
             case float number: writer.WriteNumberValue(number); break;
             case decimal number: writer.WriteNumberValue(number); break;
+            case DateTimeOffset time: writer.WriteStringValue(time); break;
+            case DateTime time: writer.WriteStringValue(time); break;
+            case Guid id: writer.WriteStringValue(id); break;
+            case byte[] bytes: writer.WriteBase64StringValue(bytes); break;
             case IDictionary<string, object?> dictionary: WriteObject(writer, dictionary); break;
-            default:
-                // Source-generated metadata only (Native AOT): a type outside AIJsonUtilities' context is written as text.
-                if (AIJsonUtilities.DefaultOptions.TryGetTypeInfo(value.GetType(), out var typeInfo))
-                    JsonSerializer.Serialize(writer, value, typeInfo);
-                else
-                    writer.WriteStringValue(value.ToString());
-                break;
+            case IEnumerable items: WriteArray(writer, items); break;
+            default: writer.WriteStringValue(value.ToString()); break;
         }
     }
 
@@ -50,5 +61,16 @@ public static class JsonValues
         }
 
         writer.WriteEndObject();
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, IEnumerable items)
+    {
+        writer.WriteStartArray();
+        foreach (object? item in items)
+        {
+            Write(writer, item);
+        }
+
+        writer.WriteEndArray();
     }
 }

@@ -22,5 +22,6 @@ public static class FunctionTools
         if (Registered.Exists(t => t.Name == tool.Name))
             throw new InvalidOperationException($"Two tools are named '{tool.Name}': tool names must be unique.");
         Registered.Add(tool);
+        ToolLoop.Enable();
     }
 }

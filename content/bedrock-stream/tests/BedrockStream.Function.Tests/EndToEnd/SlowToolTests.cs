@@ -78,7 +78,7 @@ public sealed class SlowToolTests
             IChatClient chat = new BedrockChatClient(settings.ModelId, fake.Endpoint!, fake.Region, new BedrockChatClientOptions { HasTools = true },
                     new SessionAWSCredentials(fake.AccessKeyId, fake.SecretAccessKey, fake.SessionToken))
                 .AsBuilder()
-                .UseToolLoop(settings)
+                .Use(model => ToolLoop.Around(model, settings))
                 .Build();
             var handler = new ChatHandler(settings, chat, TextWriter.Null, tools);
             var function = new InProcessFunction(host);

@@ -5,8 +5,9 @@ using Microsoft.Extensions.AI;
 namespace BedrockStream.Function.Tests.Handler;
 
 /// <summary>
-/// The tool loop as Program.cs builds it (<see cref="ToolLoop.UseToolLoop"/> around the model) with the handler:
-/// round trips, failing and slow tools, unknown tools, the round limit, and the caller's reasoning effort.
+/// The tool loop as a function with tools builds it (<see cref="ToolLoop.UseToolLoop"/>, i.e. <see cref="ToolLoop.Around"/>
+/// the model) with the handler: round trips, failing and slow tools, unknown tools, the round limit, and the caller's
+/// reasoning effort; and no loop at all in a function without tools.
 /// </summary>
 public class ToolLoopTests
 {
@@ -18,7 +19,7 @@ public class ToolLoopTests
         public LoopHarness(FakeChatClient model, FunctionSettings settings, params AITool[] tools)
         {
             Model = model;
-            Chat = new ChatClientBuilder(model).UseToolLoop(settings).Build();
+            Chat = new ChatClientBuilder(model).Use(inner => ToolLoop.Around(inner, settings)).Build();
             Settings = settings;
             Tools = tools;
         }
@@ -198,7 +199,7 @@ public class ToolLoopTests
     public async Task A_request_without_tools_goes_straight_to_the_model_and_no_update_is_kept_for_the_answers_end()
     {
         // The tool loop keeps every update of a model turn until it ends; an answer without tools must not be held.
-        var chat = new ChatClientBuilder(FakeChatClient.Answer("one", "two", "three")).UseToolLoop(new FunctionSettings("m")).Build();
+        var chat = new ChatClientBuilder(FakeChatClient.Answer("one", "two", "three")).Use(inner => ToolLoop.Around(inner, new FunctionSettings("m"))).Build();
         WeakReference? first = null;
         bool firstAliveAtTheEnd = true;
 
@@ -220,13 +221,31 @@ public class ToolLoopTests
     public async Task A_request_with_tools_goes_through_the_loop()
     {
         var model = new FakeChatClient(null, CallsClock("t1"), Answers);
-        var chat = new ChatClientBuilder(model).UseToolLoop(new FunctionSettings("m")).Build();
+        var chat = new ChatClientBuilder(model).Use(inner => ToolLoop.Around(inner, new FunctionSettings("m"))).Build();
 
         var response = await chat.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { Tools = [Clock(_ => "noon")] });
 
         Assert.Equal(2, model.Calls.Count);
         Assert.Equal("It is noon.", response.Messages[^1].Text);
         Assert.NotNull(chat.GetService<FunctionInvokingChatClient>());
+    }
+
+    [Fact]
+    public void Program_cs_adds_the_loop_only_to_a_function_with_tools()
+    {
+        // Tools/ files register their tools when the function starts; without any, no code may reach the loop, so
+        // that Native AOT leaves it (and Microsoft.Extensions.AI's JSON metadata) out of the binary.
+        var chat = new ChatClientBuilder(FakeChatClient.Answer("hi")).UseToolLoop(new FunctionSettings("m")).Build();
+
+        Assert.Equal(Function.Tools.FunctionTools.All.Count > 0, chat.GetService<FunctionInvokingChatClient>() is not null);
+    }
+
+    [Fact]
+    public void The_openai_format_never_has_the_loop()
+    {
+        var chat = new ChatClientBuilder(FakeChatClient.Answer("hi")).UseToolLoop(new FunctionSettings("m") { Format = ResponseFormat.OpenAi }).Build();
+
+        Assert.Null(chat.GetService<FunctionInvokingChatClient>());
     }
 
     // Not inlined: no local of the caller's frame may keep the update alive.
