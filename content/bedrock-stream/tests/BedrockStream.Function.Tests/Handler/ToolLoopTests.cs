@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BedrockStream.Function.Runtime;
+using BedrockStream.Function.Tools;
 using Microsoft.Extensions.AI;
 
 namespace BedrockStream.Function.Tests.Handler;
@@ -237,7 +238,7 @@ public class ToolLoopTests
         // that Native AOT leaves it (and Microsoft.Extensions.AI's JSON metadata) out of the binary.
         var chat = new ChatClientBuilder(FakeChatClient.Answer("hi")).UseToolLoop(new FunctionSettings("m")).Build();
 
-        Assert.Equal(Function.Tools.FunctionTools.All.Count > 0, chat.GetService<FunctionInvokingChatClient>() is not null);
+        Assert.Equal(FunctionTools.All.Count > 0, chat.GetService<FunctionInvokingChatClient>() is not null);
     }
 
     [Fact]
